@@ -1,0 +1,92 @@
+# Thin wrapper over CMake. The builds live in build/ (Release), build-asan/
+# (ASan+UBSan) and build-tsan/ (TSan).
+#
+#   make            build the library, tests, examples and benchmarks (Release)
+#   make test       run every test in build/, build-asan/ and build-tsan/
+#   make test-fast  run the tests of the Release build only
+#   make race       run the tests under ThreadSanitizer only
+#   make demo       run the examples, each after a heading saying what it shows
+#   make bench      run the benchmarks against their Go twins (bench/run.sh)
+#   make install    install into $(PREFIX) (default /usr/local); honours DESTDIR
+#   make clean      remove every build directory
+
+SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
+.SHELLFLAGS := -o pipefail -c
+
+PREFIX ?= /usr/local
+CMAKE ?= cmake
+CTEST ?= ctest
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+CTEST_FLAGS ?= --output-on-failure -j2
+
+BUILD := build
+BUILD_ASAN := build-asan
+BUILD_TSAN := build-tsan
+
+# $(call cmake_configure,DIR,CMAKE-ARGS): configure DIR unless it already is.
+# A change of CMakeLists.txt or of the file set is picked up by the build.
+cmake_configure = { [ -f $(1)/CMakeCache.txt ] || $(CMAKE) -S . -B $(1) $(2); }
+# $(call cmake_build,DIR,CMAKE-ARGS)
+cmake_build = { $(call cmake_configure,$(1),$(2)) && $(CMAKE) --build $(1) -j$(NPROC); }
+
+RELEASE_ARGS := -DCMAKE_BUILD_TYPE=Release
+ASAN_ARGS := -DGOC_SANITIZE=address
+TSAN_ARGS := -DGOC_SANITIZE=thread
+
+.PHONY: all test test-fast race demo bench install clean
+
+all:
+	@$(call cmake_build,$(BUILD),$(RELEASE_ARGS))
+
+# Each build in turn: configure, build, ctest (its output also in DIR/ctest.log).
+# Stops at the first build that fails; a build that does not compile counts as
+# one failure. Ends with the line "N passed, N failed".
+define run_tests
+passed=0; failed=0; \
+for spec in $(1); do \
+  dir=$${spec%%:*}; args=$${spec#*:}; args=$${args//,/ }; \
+  echo "==== $$dir: build ===="; \
+  if ! $(call cmake_build,$$dir,$$args); then \
+    echo "==== $$dir: build failed ===="; failed=$$((failed + 1)); break; \
+  fi; \
+  echo "==== $$dir: ctest ===="; \
+  (cd $$dir && $(CTEST) $(CTEST_FLAGS)) 2>&1 | tee $$dir/ctest.log; status=$$?; \
+  line=$$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' $$dir/ctest.log | tail -n 1); \
+  if [[ $$line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then \
+    f=$${BASH_REMATCH[1]}; t=$${BASH_REMATCH[2]}; \
+    passed=$$((passed + t - f)); failed=$$((failed + f)); \
+  elif [ $$status -ne 0 ]; then \
+    failed=$$((failed + 1)); \
+  fi; \
+  if [ $$status -ne 0 ]; then echo "==== $$dir: tests failed ===="; break; fi; \
+done; \
+echo "$$passed passed, $$failed failed"; \
+[ $$failed -eq 0 ]
+endef
+
+test:
+	@$(call run_tests,$(BUILD):$(RELEASE_ARGS) $(BUILD_ASAN):$(ASAN_ARGS) $(BUILD_TSAN):$(TSAN_ARGS))
+
+test-fast:
+	@$(call run_tests,$(BUILD):$(RELEASE_ARGS))
+
+race:
+	@$(call run_tests,$(BUILD_TSAN):$(TSAN_ARGS))
+
+demo: all
+	@bash examples/demo.sh $(BUILD)
+
+bench: all
+	@bash bench/run.sh $(BUILD)
+
+# The install prefix is fixed at configure time (goc.pc records it), so
+# build/ is reconfigured with PREFIX first.
+install:
+	@$(call cmake_configure,$(BUILD),$(RELEASE_ARGS))
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	$(CMAKE) --build $(BUILD) -j$(NPROC)
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

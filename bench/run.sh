@@ -1,0 +1,323 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILDDIR: runs goc's benchmarks against their Go twins and
+# prints one table (also written to BUILDDIR/bench-results.txt).
+#
+#   bench/run.sh build                     # what `make bench` runs
+#   BENCH_ROUNDS=3 bench/run.sh build      # fewer rounds (default 5)
+#   BENCH_FILTER='^yield' bench/run.sh build   # only the rows whose name matches
+#
+# Environment:
+#   BENCH_ROUNDS   rounds (default 5). Each round runs every benchmark once in
+#                  C and once in Go, alternating which goes first.
+#   BENCH_FILTER   extended regex; only the benchmarks whose name matches run
+#                  (a benchmark named in a /NAME goal runs as well).
+#   BENCH_TIMEOUT  seconds one run may take before it counts as failed (120).
+#   BENCH_STRICT   1: exit with status 3 when a goal is missed.
+#
+# The C binaries come from the CMake build (BUILDDIR/bench/, or BUILDDIR/);
+# the Go twins are built here from bench/go/<name>.go into BUILDDIR/bench-go/.
+# Go is installed with apt-get (package golang-go) when `go` is missing.
+# See docs/benchmarks.md. Pure bash + awk: no python needed.
+set -u -o pipefail
+
+# ---------------------------------------------------------------------------
+# The benchmarks. Adding one is adding a line here (and, for a new program,
+# bench/<prog>_bench.c and its twin bench/go/<prog>_bench.go).
+#
+#   name      row name, unique; "@1" marks the one-worker row by convention
+#   c-binary  executable the CMake build makes from bench/<c-binary>.c
+#   go-binary <prog>_go, built from bench/go/<prog>.go; "-": no Go twin
+#   arg       argv[1] given to both; each prints one number on stdout
+#   unit      unit of that number (lower is better)
+#   procs     GOC_MAXPROCS and GOMAXPROCS for both; "-": leave them unset
+#   goals     comma-separated, "-" for none. Each is one of
+#               <=X         median of the paired ratios goc/Go <= X
+#               goc<=X      goc median <= X (in the row's unit)
+#               /NAME<=X    goc median / goc median of row NAME <= X
+#                           (shown as its own row "name/NAME")
+#             (">=" works as well as "<=")
+#
+# name            c-binary     go-binary       arg            unit    procs  goals
+BENCHMARKS='
+spawn             sched_bench  sched_bench_go  spawn          ns/op   2      <=0.5
+spawn@1           sched_bench  sched_bench_go  spawn          ns/op   1      <=0.5,goc<=40
+yield             sched_bench  sched_bench_go  yield          ns/op   2      <=0.25,/bareswap<=3
+yield@1           sched_bench  sched_bench_go  yield          ns/op   1      <=0.25,/bareswap<=3,goc<=10
+parked_create     sched_bench  sched_bench_go  parked_create  ns/op   2      <=0.5
+parked_create@1   sched_bench  sched_bench_go  parked_create  ns/op   1      <=0.5
+parked_rss        sched_bench  sched_bench_go  parked_rss     B/op    2      goc<=4608
+parked_rss@1      sched_bench  sched_bench_go  parked_rss     B/op    1      goc<=4608
+parked_pte        sched_bench  sched_bench_go  parked_pte     B/op    2      -
+parked_pte@1      sched_bench  sched_bench_go  parked_pte     B/op    1      -
+bareswap          sched_bench  -               bareswap       ns/op   -      -
+'
+
+# ---------------------------------------------------------------------------
+
+die() { echo "bench/run.sh: $*" >&2; exit 1; }
+note() { echo "bench/run.sh: $*" >&2; }
+
+[ $# -eq 1 ] || die "usage: bench/run.sh BUILDDIR"
+ROOT=$(cd "$(dirname "$0")/.." && pwd) || die "cannot find the source tree"
+BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory '$1' (run make first)"
+ROUNDS=${BENCH_ROUNDS:-5}
+FILTER=${BENCH_FILTER:-}
+TIMEOUT=${BENCH_TIMEOUT:-120}
+case $ROUNDS in '' | *[!0-9]* | 0) die "BENCH_ROUNDS must be a positive integer" ;; esac
+case $TIMEOUT in '' | *[!0-9]* | 0) die "BENCH_TIMEOUT must be a positive integer" ;; esac
+
+# Parse the table into arrays; check it.
+names=() cbins=() gobins=() args=() units=() procs=() goals=()
+declare -A seen=()
+while read -r n c g a u p gl extra; do
+    [ -z "${n:-}" ] && continue
+    case $n in \#*) continue ;; esac
+    [ -n "${gl:-}" ] && [ -z "${extra:-}" ] || die "bad table line: $n $c $g $a $u $p ${gl:-} ${extra:-}"
+    [ -z "${seen[$n]:-}" ] || die "benchmark '$n' listed twice"
+    seen[$n]=1
+    names+=("$n") cbins+=("$c") gobins+=("$g") args+=("$a") units+=("$u") procs+=("$p") goals+=("$gl")
+done <<<"$BENCHMARKS"
+
+# Rows to run: those matching BENCH_FILTER, plus the rows their /NAME goals need.
+declare -A want=()
+for i in "${!names[@]}"; do
+    if [ -z "$FILTER" ] || [[ ${names[$i]} =~ $FILTER ]]; then
+        want[${names[$i]}]=1
+        IFS=, read -ra gs <<<"${goals[$i]}"
+        for g in "${gs[@]}"; do
+            if [[ $g =~ ^/([^\<\>=]+)(\<=|\>=) ]]; then
+                [ -n "${seen[${BASH_REMATCH[1]}]:-}" ] || die "${names[$i]}: goal $g names no benchmark"
+                want[${BASH_REMATCH[1]}]=1
+            fi
+        done
+    fi
+done
+sel=()
+for i in "${!names[@]}"; do [ -n "${want[${names[$i]}]:-}" ] && sel+=("$i"); done
+[ ${#sel[@]} -gt 0 ] || die "BENCH_FILTER '$FILTER' matches no benchmark"
+
+# ---------------------------------------------------------------------------
+# Go: find it, install it if missing, build the twins.
+
+find_go() {
+    GO=$(command -v go 2>/dev/null) && return 0
+    for g in /usr/lib/go/bin/go /usr/local/go/bin/go; do
+        [ -x "$g" ] && GO=$g && return 0
+    done
+    return 1
+}
+
+GODIR=$BUILD/bench-go
+HAVE_GO=0
+if ! find_go; then
+    note "go is missing: installing golang-go with apt-get"
+    SUDO=
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
+    if $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 &&
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go >&2; then
+        find_go || note "golang-go installed but no go command found"
+    else
+        note "apt-get install golang-go failed"
+    fi
+fi
+if [ -n "${GO:-}" ]; then
+    HAVE_GO=1
+    mkdir -p "$GODIR" || die "cannot create $GODIR"
+    declare -A built=()
+    for i in "${sel[@]}"; do
+        g=${gobins[$i]}
+        [ "$g" = - ] || [ -n "${built[$g]:-}" ] && continue
+        src=$ROOT/bench/go/${g%_go}.go
+        [ -f "$src" ] || die "${names[$i]}: no Go source $src for $g"
+        # No module, a cache inside the build directory: works without a
+        # writable HOME and without network access.
+        if ! (cd "$ROOT" && env GO111MODULE=off GOFLAGS= CGO_ENABLED=0 \
+            GOCACHE="$GODIR/cache" GOPATH="$GODIR/gopath" \
+            "$GO" build -o "$GODIR/$g" "$src") >&2; then
+            die "go build $src failed"
+        fi
+        built[$g]=1
+    done
+else
+    note "no Go toolchain: the Go column stays empty"
+fi
+
+# C binaries: BUILDDIR/bench/X (CMake layout) or BUILDDIR/X.
+cpath() {
+    local b
+    for b in "$BUILD/bench/$1" "$BUILD/$1"; do
+        [ -x "$b" ] && [ -f "$b" ] && { echo "$b"; return 0; }
+    done
+    return 1
+}
+declare -A CBIN=()
+for i in "${sel[@]}"; do
+    c=${cbins[$i]}
+    [ -n "${CBIN[$c]:-}" ] && continue
+    CBIN[$c]=$(cpath "$c") || die "${names[$i]}: no executable $c in $BUILD/bench or $BUILD (run make first)"
+done
+
+# ---------------------------------------------------------------------------
+# Runs.
+
+RAW=$BUILD/bench-raw.txt # round name side value: every measurement
+ERR=$BUILD/bench-stderr.txt
+: >"$RAW" && : >"$ERR" || die "cannot write to $BUILD"
+failures=0
+
+# run_one ROUND INDEX SIDE(goc|go): runs one binary, appends to RAW, echoes the value.
+run_one() {
+    local r=$1 i=$2 side=$3 bin p out v rc
+    if [ "$side" = goc ]; then
+        bin=${CBIN[${cbins[$i]}]}
+    else
+        bin=$GODIR/${gobins[$i]}
+    fi
+    p=${procs[$i]}
+    local -a envs=()
+    [ "$p" != - ] && envs=(GOC_MAXPROCS="$p" GOMAXPROCS="$p")
+    out=$(env "${envs[@]}" timeout "$TIMEOUT" "$bin" "${args[$i]}" 2>"$BUILD/bench-last-stderr.txt")
+    rc=$?
+    v=$(printf '%s\n' "$out" | awk 'NF { last = $1 } END { print last }')
+    if [ $rc -ne 0 ] || ! [[ $v =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; then
+        {
+            echo "== round $r ${names[$i]} $side: $bin ${args[$i]} (procs $p): exit $rc, output '$out'"
+            tail -n 20 "$BUILD/bench-last-stderr.txt"
+        } >>"$ERR"
+        local why="exit $rc"
+        [ $rc -eq 0 ] && why="printed no number"
+        [ $rc -eq 124 ] && why="timed out after ${TIMEOUT}s"
+        note "${names[$i]} ($side) failed: $why (see $ERR)"
+        v=fail
+    fi
+    echo "$r ${names[$i]} $side $v" >>"$RAW"
+    printf '%s' "$v"
+}
+
+start=$(date +%s)
+note "${#sel[@]} benchmarks x $ROUNDS rounds; goc: ${CBIN[*]}; go: ${GO:-none}"
+for ((r = 1; r <= ROUNDS; r++)); do
+    for i in "${sel[@]}"; do
+        if [ $((r % 2)) -eq 1 ]; then order="goc go"; else order="go goc"; fi
+        vgoc=- vgo=-
+        for side in $order; do
+            if [ "$side" = go ]; then
+                [ "${gobins[$i]}" = - ] || [ $HAVE_GO -eq 0 ] && continue
+                vgo=$(run_one "$r" "$i" go)
+            else
+                vgoc=$(run_one "$r" "$i" goc)
+            fi
+        done
+        printf 'bench/run.sh: [%d/%d] %-18s goc %-10s go %s\n' "$r" "$ROUNDS" "${names[$i]}" "$vgoc" "$vgo" >&2
+    done
+done
+# (run_one runs in a subshell: count the failures from RAW.)
+failures=$(awk '$4 == "fail"' "$RAW" | wc -l)
+
+# ---------------------------------------------------------------------------
+# The table: medians over rounds, the median of the per-round ratios goc/Go,
+# the goals.
+
+{
+    for i in "${sel[@]}"; do
+        echo "B ${names[$i]} ${units[$i]} ${procs[$i]} ${goals[$i]}"
+    done
+    cat "$RAW"
+} | awk -v rounds="$ROUNDS" -v elapsed="$(($(date +%s) - start))" \
+    -v gover="$([ $HAVE_GO -eq 1 ] && "$GO" version 2>/dev/null | awk '{ print $3 }' || echo none)" \
+    -v cpus="$(nproc 2>/dev/null || echo '?')" -v strict="${BENCH_STRICT:-0}" '
+function isnum(x) { return x ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ }
+# median of the n values in a[1..n] (sorts a)
+function median(a, n,    i, j, t) {
+    if (n == 0) return "-"
+    for (i = 2; i <= n; i++) {
+        t = a[i]
+        for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]
+        a[j + 1] = t
+    }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(x) {
+    if (x == "-") return "-"
+    if (x < 0) return sprintf("%.2f", x)
+    if (x >= 1000) return sprintf("%.0f", x)
+    if (x >= 100) return sprintf("%.1f", x)
+    return sprintf("%.2f", x)
+}
+function fmtr(x) { return x == "-" ? "-" : sprintf("%.3f", x) }
+# check(value, "<=X"): 1 met, 0 missed, -1 unknown
+function check(v, g,    op, lim) {
+    if (v == "-") return -1
+    op = substr(g, 1, 2); lim = substr(g, 3) + 0
+    return op == "<=" ? (v + 0 <= lim) : (v + 0 >= lim)
+}
+$1 == "B" { nb++; bname[nb] = $2; bunit[$2] = $3; bprocs[$2] = $4; bgoal[$2] = $5; next }
+{
+    r = $1; n = $2; side = $3; v = $4
+    if (!isnum(v)) { failed[n, side]++; next }
+    v += 0
+    val[n, side, r] = v
+    if (side == "goc") { ngoc[n]++; cg[n, ngoc[n]] = v }
+    else { ngo[n]++; cgo[n, ngo[n]] = v }
+}
+END {
+    # medians
+    for (k = 1; k <= nb; k++) {
+        n = bname[k]
+        delete a; for (i = 1; i <= ngoc[n]; i++) a[i] = cg[n, i]; mgoc[n] = median(a, ngoc[n] + 0)
+        delete a; for (i = 1; i <= ngo[n]; i++) a[i] = cgo[n, i]; mgo[n] = median(a, ngo[n] + 0)
+        delete a; m = 0
+        for (r = 1; r <= rounds; r++)
+            if (((n, "goc", r) in val) && ((n, "go", r) in val) && val[n, "go", r] > 0)
+                a[++m] = val[n, "goc", r] / val[n, "go", r]
+        mratio[n] = median(a, m)
+    }
+    line = "------------------------------------------------------------------------------------"
+    printf "goc vs Go: medians of %d rounds (%s CPUs, %s, %ds)\n", rounds, cpus, gover, elapsed
+    print line
+    printf "%-18s %-6s %5s %10s %10s %8s  %-22s %s\n", "benchmark", "unit", "procs", "goc", "Go", "goc/Go", "goal", "met"
+    print line
+    nrows = 0; missed = 0
+    for (k = 1; k <= nb; k++) {
+        n = bname[k]
+        ng = split(bgoal[n] == "-" ? "" : bgoal[n], gs, ",")
+        shown = ""; status = ""; derived = ""
+        for (j = 1; j <= ng; j++) {
+            g = gs[j]
+            if (g ~ /^\//) {            # /NAME<=X: its own row
+                other = substr(g, 2); sub(/(<=|>=).*$/, "", other)
+                cond = substr(g, length(other) + 2)
+                rv = (mgoc[n] != "-" && mgoc[other] != "-" && mgoc[other] > 0) ? mgoc[n] / mgoc[other] : "-"
+                c = check(rv, cond)
+                derived = derived sprintf("%-18s %-6s %5s %10s %10s %8s  %-22s %s\n", n "/" other, "x", bprocs[n], fmtr(rv), "-", "-", cond, c < 0 ? "?" : c ? "yes" : "NO")
+                if (c == 0) missed++
+                continue
+            }
+            if (g ~ /^goc/) { v = mgoc[n]; cond = substr(g, 4) }
+            else { v = mratio[n]; cond = g }
+            c = check(v, cond)
+            shown = shown (shown == "" ? "" : " ") g
+            if (c == 0) { status = status (status == "" ? "" : ",") "NO(" g ")"; missed++ }
+            else if (c < 0) status = status (status == "" ? "" : ",") "?"
+        }
+        if (shown != "" && status == "") status = "yes"
+        if (shown == "") { shown = "-"; status = "-" }
+        fl = ""
+        if (failed[n, "goc"] || failed[n, "go"]) fl = sprintf("  (%d goc + %d Go runs failed)", failed[n, "goc"], failed[n, "go"])
+        printf "%-18s %-6s %5s %10s %10s %8s  %-22s %s%s\n", n, bunit[n], bprocs[n], fmt(mgoc[n]), fmt(mgo[n]), fmtr(mratio[n]), shown, status, fl
+        printf "%s", derived
+    }
+    print line
+    printf "goc/Go: median of the per-round ratios. procs: GOC_MAXPROCS = GOMAXPROCS.\n"
+    printf "Goals: <=X applies to goc/Go, goc<=X to the goc median, name/other to goc medians.\n"
+    if (missed) printf "%d goal(s) missed.\n", missed
+    if (strict && missed) exit 3
+}' | tee "$BUILD/bench-results.txt"
+status=$?
+
+echo "(table saved in $BUILD/bench-results.txt; every measurement in $RAW)" >&2
+if [ "$failures" -gt 0 ]; then
+    note "$failures run(s) failed; their stderr is in $ERR"
+    exit 1
+fi
+exit $status

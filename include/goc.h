@@ -1,0 +1,8 @@
+/* goc.h: Go's concurrency model for C. Includes every goc package. */
+#ifndef GOC_H
+#define GOC_H
+
+#include "goc/runtime.h"
+#include "goc/sync.h"
+
+#endif

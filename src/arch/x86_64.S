@@ -1,0 +1,78 @@
+/* x86_64.S: context switch for x86-64, System V ABI.
+ *
+ * The saved frame, from the saved stack pointer upwards:
+ *   0: MXCSR (4 bytes), 4: x87 control word (2 bytes), 8: r15, 16: r14,
+ *   24: r13, 32: r12, 40: rbx, 48: rbp, 56: return address.
+ * Only callee-saved state is kept: the caller of goc__ctx_switch already
+ * treats every other register as clobbered. */
+        .text
+
+        .globl  goc__ctx_switch
+        .hidden goc__ctx_switch
+        .type   goc__ctx_switch, @function
+        .p2align 4
+goc__ctx_switch:
+        .cfi_startproc
+        pushq   %rbp
+        pushq   %rbx
+        pushq   %r12
+        pushq   %r13
+        pushq   %r14
+        pushq   %r15
+        subq    $8, %rsp
+        stmxcsr (%rsp)
+        fnstcw  4(%rsp)
+        movq    %rsp, (%rdi)
+        movq    %rsi, %rsp
+        ldmxcsr (%rsp)
+        fldcw   4(%rsp)
+        addq    $8, %rsp
+        popq    %r15
+        popq    %r14
+        popq    %r13
+        popq    %r12
+        popq    %rbx
+        popq    %rbp
+        ret
+        .cfi_endproc
+        .size   goc__ctx_switch, .-goc__ctx_switch
+
+/* void *goc__ctx_init(void *top, struct goc_g *g, void *lo): lo unused */
+        .globl  goc__ctx_init
+        .hidden goc__ctx_init
+        .type   goc__ctx_init, @function
+        .p2align 4
+goc__ctx_init:
+        .cfi_startproc
+        movq    %rdi, %rax
+        andq    $-16, %rax
+        movq    $0, -8(%rax)            /* no caller above the trampoline */
+        leaq    goc__ctx_trampoline(%rip), %rcx
+        movq    %rcx, -16(%rax)         /* return address of the first switch */
+        movq    $0, -24(%rax)           /* rbp */
+        movq    $0, -32(%rax)           /* rbx */
+        movq    %rsi, -40(%rax)         /* r12 = g */
+        movq    $0, -48(%rax)           /* r13 */
+        movq    $0, -56(%rax)           /* r14 */
+        movq    $0, -64(%rax)           /* r15 */
+        movl    $0x1f80, -72(%rax)      /* MXCSR: all exceptions masked, round to nearest */
+        movw    $0x037f, -68(%rax)      /* x87 CW: the ABI's default */
+        subq    $72, %rax
+        ret
+        .cfi_endproc
+        .size   goc__ctx_init, .-goc__ctx_init
+
+        .type   goc__ctx_trampoline, @function
+        .p2align 4
+goc__ctx_trampoline:
+        .cfi_startproc
+        .cfi_undefined rip              /* the outermost frame: unwinders stop here */
+        xorl    %ebp, %ebp
+        movq    %r12, %rdi
+        andq    $-16, %rsp
+        call    goc__gentry
+        ud2
+        .cfi_endproc
+        .size   goc__ctx_trampoline, .-goc__ctx_trampoline
+
+        .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,263 @@
+/* internal.h: the runtime's private types and the contracts between its
+ * files. Go's names where the idea is Go's: a G is a goroutine, a P is a
+ * worker with its run queue (one OS thread per P in this design), g0 is the
+ * P's own thread stack where the scheduler loop runs.
+ *
+ * Lifetimes. A goroutine's descriptor (struct goc_g) lives at the top of its
+ * own stack slot; both are allocated together by stack.c, cached together on
+ * exit, and never returned to the system while the process runs (their
+ * memory may be, see stack.c). A plain thread that uses goc gets a heap
+ * descriptor of its own (G_THREAD) freed when the thread exits.
+ *
+ * Status of a G, and who may change it:
+ *   G_RUNNABLE -> G_RUNNING      the P that takes it from a run queue
+ *   G_RUNNING  -> G_RUNNABLE     itself (yield), before switching away
+ *   G_RUNNING  -> G_WAITING      itself (park), before switching away
+ *   G_WAITING  -> G_RUNNABLE     goc__ready, called by whoever owns the wait
+ *                                (only after the park's unlock function ran)
+ *   G_RUNNING  -> G_DEAD         itself, on exit; the next G to run on its P
+ *                                frees it (its stack is still in use until then)
+ *
+ * A G that switches away is not visible to other Ps until its context is
+ * saved: it is handed to the next context as p->prev and only that context,
+ * already running on the other stack, publishes it (sched_post_switch).
+ */
+#ifndef GOC_INTERNAL_H
+#define GOC_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "goc/runtime.h"
+#include "os/os.h"
+
+#define GOC_INTERNAL __attribute__((visibility("hidden")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum {
+    G_FREE = 0, /* in a stack cache, not a goroutine */
+    G_RUNNABLE,
+    G_RUNNING,
+    G_WAITING,
+    G_DEAD,
+};
+
+enum {
+    G_THREAD = 1 << 0, /* a plain thread's descriptor, not a goroutine */
+    G_SYSTEM = 1 << 1, /* a P's g0 */
+    G_MAIN = 1 << 2,   /* goroutine 1 of goc_main */
+};
+
+/* Guard kinds of a stack (stack.c). */
+enum { STACK_GUARD_NONE = 0, STACK_GUARD_LIGHT, STACK_GUARD_HEAVY };
+
+struct goc_p;
+
+typedef struct goc_defer_rec {
+    goc_fn fn;
+    void *arg;
+    struct goc_defer_rec *next;
+} goc_defer_rec;
+
+struct goc_stack {
+    char *base;     /* start of the slot (the guard page, if any) */
+    char *lo;       /* lowest usable address: the canary words sit here */
+    char *hi;       /* top of the usable stack (the descriptor is above) */
+    size_t slot;    /* bytes of the whole slot */
+    uint8_t guard;  /* STACK_GUARD_* */
+    uint8_t custom; /* 1: its own mapping, not an arena slot */
+    unsigned vg_id; /* valgrind's stack id */
+};
+
+typedef struct goc_g {
+    void *sp;                   /* saved stack pointer while not running */
+    struct goc_p *p;            /* the P running it (set when it is switched to) */
+    struct goc_g *schedlink;    /* global run queue / wait queue link */
+    _Atomic uint32_t status;    /* G_* */
+    uint32_t flags;             /* G_THREAD, G_SYSTEM, G_MAIN */
+    int64_t id;
+    goc_fn fn;
+    void *arg;
+    goc_defer_rec *defers;          /* LIFO */
+    const char *waitreason;     /* why it is G_WAITING */
+    int64_t waitsince;          /* coarse nanotime when it parked */
+    void *param;                /* passed by the waker to the parked G */
+    const char *name;
+    const char *file;           /* where goc_go was called */
+    int line;
+    int64_t parent;             /* id of the goroutine that started it */
+    struct goc_stack stack;
+    struct goc_g *cachelink;    /* stack cache link */
+    _Atomic uint32_t wake;      /* G_THREAD: futex word, 1 once readied */
+    void *race_fiber;           /* TSan fiber */
+    void *asan_fake;            /* ASan fake stack while switched out */
+} goc_g;
+
+/* One worker's run queue: Go's lock-free ring, owned by its P (the only one
+ * to put), from which other Ps steal half with a CAS on head. runnext holds
+ * the G made ready most recently by this P: it runs next, inheriting the
+ * rest of the time slice, so a pair that hands work back and forth stays on
+ * one core. */
+#define RUNQ_SIZE 256
+
+typedef struct goc_p {
+    int id;
+    _Atomic uint32_t runqhead;
+    _Atomic uint32_t runqtail;
+    goc_g *_Atomic runnext;
+    goc_g *_Atomic runq[RUNQ_SIZE];
+
+    goc_g *curg;                /* running G (g0 when in the scheduler) */
+    goc_g g0;                   /* the worker thread's own stack */
+    uint32_t schedtick;         /* Gs run; every 61st looks at the global queue first */
+    uint32_t nextstreak;        /* Gs taken from runnext in a row */
+    uint64_t rng;
+
+    /* Hand-off from a G that switched away to whatever runs next on this P. */
+    goc_g *prev;
+    int prev_action;            /* PREV_* (sched.c) */
+    bool (*park_unlock)(goc_g *g, void *arg);
+    void *park_arg;
+
+    /* Idle and wake-up (sched.c, under sched.lock). */
+    struct goc_p *idlelink;
+    bool idle;                  /* on the idle list */
+    bool spinning;              /* looking for work, counted in sched.nspinning */
+    bool handoff_spinning;      /* woken by wakep: inherits its spinning count */
+    _Atomic uint32_t wake;      /* futex word: 1 when told to look for work */
+
+    /* Caches owned by this P (stack.c, goroutine.c). */
+    goc_g *gfree;               /* dead Gs with their default-size stacks */
+    int ngfree;
+    int64_t goid_next, goid_end;
+    _Atomic int64_t ncreated;   /* goroutines created here (relaxed counters) */
+    _Atomic int64_t nexited;    /* goroutines that ended here */
+} __attribute__((aligned(64))) goc_p;
+
+/* Idle-path hooks for timers and the network poller (the next issues plug
+ * in; tests plug in a fake). All are optional. */
+typedef struct goc_poller {
+    /* Earliest deadline (goc__nanotime) something is due, INT64_MAX if none.
+     * Called by an idle P before it sleeps. */
+    int64_t (*next_deadline)(goc_p *p);
+    /* Runs what is due at now (ready()ing Gs on p). */
+    void (*run_due)(goc_p *p, int64_t now);
+    /* Waits for I/O until deadline (goc__nanotime; INT64_MAX: no limit; a
+     * deadline already past: do not block), ready()ing what became ready.
+     * At most one P is in poll at a time. */
+    void (*poll)(goc_p *p, int64_t deadline);
+    /* Interrupts a poll in progress (or makes the next one return at once). */
+    void (*wake)(void);
+    /* True while something outside the run queues can still ready a G
+     * (a pending timer, a descriptor being waited on): no deadlock then. */
+    bool (*pending)(void);
+} goc_poller;
+
+/* The scheduler (sched.c). */
+GOC_INTERNAL void goc__sched_start(void);      /* idempotent */
+GOC_INTERNAL int goc__sched_nprocs(void);
+GOC_INTERNAL goc_p *goc__getp(void);           /* NULL on a plain thread */
+GOC_INTERNAL goc_g *goc__getg(void);           /* current G or thread descriptor */
+GOC_INTERNAL void goc__sched_set_poller(const goc_poller *poller);
+GOC_INTERNAL void goc__runq_put_new(goc_g *g); /* a just-created G */
+GOC_INTERNAL void goc__yield_global(void);     /* yield to the global queue's tail */
+GOC_INTERNAL bool goc__runq_full(goc_p *p);
+GOC_INTERNAL void goc__sched_goexit(goc_g *g) __attribute__((noreturn));
+GOC_INTERNAL void goc__sched_after_switch(goc_g *self);
+GOC_INTERNAL void goc__sched_stop(void);       /* goc_main: no G runs after this */
+GOC_INTERNAL void goc__thread_outside_dec(void);
+GOC_INTERNAL void goc__thread_outside_inc(void);
+GOC_INTERNAL int64_t goc__sched_gcount(void);   /* goroutines created minus ended on Ps */
+
+/* Park and ready: the one primitive every blocking operation is built on.
+ *
+ * goc__park(unlock, arg, reason) stops the calling G (or blocks the calling
+ * plain thread) until someone calls goc__ready on it. unlock(g, arg) runs
+ * after the G's context is saved, on another stack: it typically releases
+ * the lock under which the G put itself on a wait queue, so a waker that
+ * finds it there can never ready it too early. If unlock returns false the G
+ * does not park after all and resumes at once. unlock may be NULL.
+ * Returns g->param as set by the waker.
+ *
+ * goc__ready(g) makes a parked G runnable: on the calling P's runnext slot
+ * if the caller is a worker, otherwise on the global queue. Never parks, so
+ * it may be called with locks held. It publishes a happens-before edge from
+ * the caller to the resumed G. */
+GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
+                             const char *reason);
+GOC_INTERNAL void goc__ready(goc_g *g);
+
+/* Goroutines (goroutine.c). */
+GOC_INTERNAL goc_g *goc__thread_g(void);       /* this plain thread's descriptor */
+GOC_INTERNAL bool goc__main_mode(void);        /* under goc_main */
+GOC_INTERNAL bool goc__main_goexited(void);
+GOC_INTERNAL int64_t goc__ngoroutines(void);
+GOC_INTERNAL void goc__run_defers(goc_g *g);
+
+/* Stacks (stack.c). A G and its stack come and go together. */
+GOC_INTERNAL goc_g *goc__stack_alloc(goc_p *p, size_t size);
+GOC_INTERNAL void goc__stack_free(goc_p *p, goc_g *g);
+GOC_INTERNAL bool goc__stack_ok(goc_g *g, const void *sp); /* overflow check at switch */
+GOC_INTERNAL size_t goc__stack_default_size(void);
+/* Calls fn for every goroutine descriptor that exists (dump, deadlock). Never
+ * parks, takes no lock: reads are racy by design, as Go's traceback is. */
+GOC_INTERNAL void goc__stack_foreach(void (*fn)(goc_g *g, void *arg), void *arg);
+/* The goroutine whose stack (guard included) holds addr, or NULL. */
+GOC_INTERNAL goc_g *goc__stack_owner(const void *addr);
+
+/* Fatal errors and dumps (dump.c). Never park. */
+GOC_INTERNAL void goc__fatal(const char *msg) __attribute__((noreturn));
+GOC_INTERNAL void goc__fatal_stack_overflow(goc_g *g) __attribute__((noreturn));
+GOC_INTERNAL void goc__signals_init(void);
+GOC_INTERNAL void goc__signals_init_thread(void);
+
+/* A spin lock for the runtime's short critical sections: never held across
+ * a park or a system call that blocks. */
+typedef struct { _Atomic uint32_t v; } goc_spinlock;
+#define GOC_SPINLOCK_INIT {0}
+static inline void goc__spin_lock(goc_spinlock *l)
+{
+    for (;;) {
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+        int spins = 0;
+        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ volatile("yield");
+#endif
+            if (++spins > 1000) {
+                extern int sched_yield(void);
+                sched_yield();
+                spins = 0;
+            }
+        }
+    }
+}
+static inline bool goc__spin_trylock(goc_spinlock *l)
+{
+    return !atomic_load_explicit(&l->v, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
+}
+static inline void goc__spin_unlock(goc_spinlock *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* Runtime wait queue with a semaphore count (sema.c): Go's semacquire /
+ * semrelease, FIFO. goc__waitq is declared in goc/sync.h; its lock word is
+ * a goc_spinlock. */
+#include "goc/sync.h"
+GOC_INTERNAL void goc__semacquire(goc__waitq *q, const char *reason);
+GOC_INTERNAL void goc__semrelease(goc__waitq *q, uint32_t n);
+
+/* A one-shot event (Go's note): one waiter, one wakeup. */
+typedef struct { _Atomic uintptr_t state; } goc_note;
+GOC_INTERNAL void goc__note_wait(goc_note *n, const char *reason);
+GOC_INTERNAL void goc__note_wakeup(goc_note *n);
+
+#endif

@@ -1,0 +1,120 @@
+/* linux.c: the operating-system interface of os.h on Linux. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "os.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+int goc__os_ncpu(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int64_t goc__nanotime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t goc__nanotime_coarse(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void goc__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
+{
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tsp = &ts;
+    }
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+}
+
+void goc__futex_wake(_Atomic uint32_t *addr, int nwake)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, nwake, NULL, NULL, 0);
+}
+
+void *goc__os_reserve(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void goc__os_unreserve(void *addr, size_t len)
+{
+    munmap(addr, len);
+}
+
+void goc__os_release(void *addr, size_t len)
+{
+    madvise(addr, len, MADV_DONTNEED);
+}
+
+int goc__os_guard_light(void *addr, size_t len)
+{
+    return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : -errno;
+}
+
+int goc__os_guard_heavy(void *addr, size_t len)
+{
+    return mprotect(addr, len, PROT_NONE) == 0 ? 0 : -errno;
+}
+
+int goc__os_guard_light_supported(void)
+{
+    size_t pg = goc__os_page_size();
+    void *p = goc__os_reserve(2 * pg);
+    if (!p)
+        return 0;
+    int ok = goc__os_guard_light(p, pg) == 0;
+    goc__os_unreserve(p, 2 * pg);
+    return ok;
+}
+
+long goc__os_guard_heavy_budget(void)
+{
+    long max = 65530;
+    FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+    if (f) {
+        if (fscanf(f, "%ld", &max) != 1)
+            max = 65530;
+        fclose(f);
+    }
+    /* Each guard adds two mappings; keep a quarter of the limit (and at
+     * least 4096) for the program's own mappings: malloc arenas, libraries,
+     * thread stacks. */
+    long spare = max / 4 > 4096 ? max / 4 : 4096;
+    long budget = (max - spare) / 2;
+    return budget > 0 ? budget : 0;
+}
+
+size_t goc__os_page_size(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}

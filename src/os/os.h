@@ -1,0 +1,43 @@
+/* os.h: the little goc needs from the operating system, behind one
+ * interface (src/os/linux.c). Nothing here parks a goroutine: these are the
+ * primitives the scheduler itself is built from. */
+#ifndef GOC_OS_H
+#define GOC_OS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* CPUs this process may run on (its affinity mask), at least 1. */
+int goc__os_ncpu(void);
+
+/* Monotonic clock in nanoseconds; the coarse one is cheaper and may lag by a
+ * few milliseconds (good for wait durations in dumps). */
+int64_t goc__nanotime(void);
+int64_t goc__nanotime_coarse(void);
+
+/* Blocks the calling thread while *addr == val, for at most timeout_ns
+ * (< 0: no limit). May return spuriously: callers re-check. */
+void goc__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns);
+void goc__futex_wake(_Atomic uint32_t *addr, int nwake);
+
+/* Address space for stacks: reserved, committed page by page on first
+ * touch, never counted against overcommit. NULL on failure. */
+void *goc__os_reserve(size_t len);
+void goc__os_unreserve(void *addr, size_t len);
+/* Hands the pages back to the kernel; they read as zero afterwards. */
+void goc__os_release(void *addr, size_t len);
+
+/* Guard pages. A "light" guard (MADV_GUARD_INSTALL, Linux 6.13+) costs no
+ * kernel mapping; a "heavy" one (mprotect) splits the mapping it sits in, and
+ * vm.max_map_count caps how many a process can have. */
+int goc__os_guard_light_supported(void);
+int goc__os_guard_light(void *addr, size_t len);
+int goc__os_guard_heavy(void *addr, size_t len);
+/* How many heavy guards the process may spend, leaving room for the
+ * mappings everything else in it needs. */
+long goc__os_guard_heavy_budget(void);
+
+size_t goc__os_page_size(void);
+
+#endif

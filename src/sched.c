@@ -1,0 +1,884 @@
+/* sched.c: the M:N scheduler. Go's G/P design with one OS thread per P.
+ *
+ * Each P (worker) runs goroutines from its own run queue: a "run next" slot
+ * holding the G it made ready last, then a 256-entry lock-free ring, then
+ * the global queue (looked at first on every 61st schedule, so nothing
+ * there starves). An idle P steals half of another P's ring; when there is
+ * nothing anywhere it parks its thread on a futex after a bounded spin, and
+ * whoever makes work appear wakes one idle P (wakep) unless one is already
+ * spinning, which then wakes the next as soon as it finds work: the chain
+ * brings in exactly as many workers as there is work for.
+ *
+ * Switches go straight from one goroutine to the next when the P has one
+ * queued; only when it has none does the goroutine switch to g0 (the
+ * worker thread's own stack), where the scheduler looks further, steals or
+ * sleeps. The G being left is handed over as p->prev and published by the
+ * context switched to (sched_post_switch), after its registers are saved:
+ * until then no other P can see it.
+ *
+ * Scheduling is cooperative. Fairness bounds, all per P: a G made ready by
+ * another G runs next, but at most RUNNEXT_STREAK times in a row before the
+ * ring's head runs; the ring is FIFO; the global queue is served at least
+ * every 61 schedules.
+ *
+ * Locking: sched.lock (a spin lock, never held across a park or a blocking
+ * call) guards the global queue, the idle list and each P's idle fields, and
+ * makes the deadlock check atomic with the last P going idle. The rings are
+ * lock-free: only the owner P puts (and takes, with a CAS on head that
+ * stealers also use); runnext is exchanged atomically.
+ *
+ * Deadlock: when the last P goes idle (under goc_main), nothing is queued,
+ * no plain thread that uses goc is running outside it, and the poller
+ * reports nothing pending, no G can ever be made ready again: fatal error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/arch.h"
+#include "internal.h"
+#include "race.h"
+
+#define RUNNEXT_STREAK 32
+#define STEAL_ROUNDS 4
+
+enum { PREV_YIELD = 1, PREV_YIELD_GLOBAL, PREV_PARK, PREV_DEAD };
+
+static struct {
+    goc_spinlock lock;
+    goc_g *runqhead, *runqtail; /* global queue, via schedlink */
+    _Atomic int32_t runqsize;
+    goc_p *idle;                /* idle Ps, via idlelink */
+    _Atomic int32_t npidle;
+    _Atomic int32_t nspinning;
+    _Atomic int32_t polling;    /* a P is blocked in poller->poll */
+    _Atomic int32_t outside;    /* plain threads using goc, not blocked in it */
+    _Atomic bool stopping;
+    _Atomic bool started;
+    int nprocs;
+    int nprocs_req;
+    bool single;                /* one P: its ring needs no atomics */
+    goc_p *allp;
+    const goc_poller *poller;
+    pthread_once_t once;
+} sched = {.lock = GOC_SPINLOCK_INIT, .once = PTHREAD_ONCE_INIT};
+
+static __thread goc_p *tls_p;
+
+/* Thread-local reads go through a call that is never inlined: a goroutine
+ * can move to another thread at any switch, and a compiler that cached the
+ * thread pointer across one would read the old thread's variable. */
+__attribute__((noinline)) goc_p *goc__getp(void)
+{
+    __asm__ volatile("" ::: "memory");
+    return tls_p;
+}
+
+goc_g *goc__getg(void)
+{
+    goc_p *p = goc__getp();
+    return p ? p->curg : goc__thread_g();
+}
+
+int goc__sched_nprocs(void) { return sched.nprocs; }
+
+static uint32_t fastrand(goc_p *p)
+{
+    /* xorshift64* */
+    uint64_t x = p->rng;
+    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+    p->rng = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+/* ---- The global queue (sched.lock held) ---- */
+
+static void globq_put_locked(goc_g *head, goc_g *tail, int32_t n)
+{
+    tail->schedlink = NULL;
+    if (sched.runqtail)
+        sched.runqtail->schedlink = head;
+    else
+        sched.runqhead = head;
+    sched.runqtail = tail;
+    atomic_fetch_add_explicit(&sched.runqsize, n, memory_order_release);
+}
+
+static void globq_put(goc_g *g)
+{
+    goc__spin_lock(&sched.lock);
+    globq_put_locked(g, g, 1);
+    goc__spin_unlock(&sched.lock);
+}
+
+static bool runq_put_ring(goc_p *p, goc_g *g);
+
+/* Takes a batch from the global queue: returns one, puts the rest on p. */
+static goc_g *globq_get_locked(goc_p *p, int32_t max)
+{
+    int32_t size = atomic_load_explicit(&sched.runqsize, memory_order_relaxed);
+    if (size == 0)
+        return NULL;
+    int32_t n = size / sched.nprocs + 1;
+    if (n > size)
+        n = size;
+    if (max > 0 && n > max)
+        n = max;
+    if (n > RUNQ_SIZE / 2)
+        n = RUNQ_SIZE / 2;
+    atomic_fetch_sub_explicit(&sched.runqsize, n, memory_order_relaxed);
+    goc_g *g = sched.runqhead;
+    sched.runqhead = g->schedlink;
+    for (int32_t i = 1; i < n; i++) {
+        goc_g *x = sched.runqhead;
+        sched.runqhead = x->schedlink;
+        runq_put_ring(p, x);
+    }
+    if (!sched.runqhead)
+        sched.runqtail = NULL;
+    return g;
+}
+
+static goc_g *globq_get(goc_p *p, int32_t max)
+{
+    if (atomic_load_explicit(&sched.runqsize, memory_order_relaxed) == 0)
+        return NULL;
+    goc__spin_lock(&sched.lock);
+    goc_g *g = globq_get_locked(p, max);
+    goc__spin_unlock(&sched.lock);
+    return g;
+}
+
+/* ---- The per-P ring (Go's runqput / runqget / runqsteal) ---- */
+
+/* The ring is full: moves half of it, and g, to the global queue. */
+static bool runq_put_slow(goc_p *p, goc_g *g, uint32_t h, uint32_t t)
+{
+    uint32_t n = (t - h) / 2;
+    goc_g *batch[RUNQ_SIZE / 2 + 1];
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&p->runq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&p->runqhead, &h, h + n, memory_order_release,
+                                                 memory_order_relaxed))
+        return false;
+    batch[n] = g;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i]->schedlink = batch[i + 1];
+    goc__spin_lock(&sched.lock);
+    globq_put_locked(batch[0], batch[n], (int32_t)n + 1);
+    goc__spin_unlock(&sched.lock);
+    return true;
+}
+
+/* Puts g at the ring's tail; only p's own thread calls this. */
+static bool runq_put_ring(goc_p *p, goc_g *g)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        if (t - h < RUNQ_SIZE) {
+            atomic_store_explicit(&p->runq[t % RUNQ_SIZE], g, memory_order_relaxed);
+            atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
+            return true;
+        }
+        if (runq_put_slow(p, g, h, t))
+            return false;
+    }
+}
+
+/* Puts g on p: in runnext (kicking the old occupant to the tail) or at the
+ * tail of the ring. */
+static void runq_put(goc_p *p, goc_g *g, bool next)
+{
+    if (next) {
+        goc_g *old;
+        if (sched.single) {
+            old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+            atomic_store_explicit(&p->runnext, g, memory_order_relaxed);
+        } else {
+            old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
+        }
+        if (!old)
+            return;
+        g = old;
+    }
+    runq_put_ring(p, g);
+}
+
+static uint32_t runq_len(goc_p *p)
+{
+    uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_acquire);
+    return t - h;
+}
+
+static bool runq_empty(goc_p *p)
+{
+    return runq_len(p) == 0 && !atomic_load_explicit(&p->runnext, memory_order_acquire);
+}
+
+bool goc__runq_full(goc_p *p) { return runq_len(p) >= RUNQ_SIZE - 1; }
+
+static goc_g *runq_get_ring(goc_p *p)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        if (t == h)
+            return NULL;
+        goc_g *g = atomic_load_explicit(&p->runq[h % RUNQ_SIZE], memory_order_relaxed);
+        if (sched.single) {
+            atomic_store_explicit(&p->runqhead, h + 1, memory_order_relaxed);
+            return g;
+        }
+        if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1, memory_order_release,
+                                                  memory_order_relaxed))
+            return g;
+    }
+}
+
+static goc_g *runq_take_next(goc_p *p)
+{
+    goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (!next)
+        return NULL;
+    if (sched.single) {
+        atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+        return next;
+    }
+    if (atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL, memory_order_acquire,
+                                                memory_order_relaxed))
+        return next;
+    return NULL; /* stolen meanwhile */
+}
+
+/* The next G this P should run from its own queues (and, every 61st
+ * schedule, the global one), without blocking. */
+static goc_g *runq_next_local(goc_p *p)
+{
+    if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_relaxed)))
+        return NULL;
+    goc_g *g;
+    if (unlikely(p->schedtick % 61 == 0) &&
+        atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
+        if ((g = globq_get(p, 1)))
+            return g;
+    }
+    if (p->nextstreak < RUNNEXT_STREAK) {
+        if ((g = runq_take_next(p))) {
+            p->nextstreak++;
+            return g;
+        }
+    }
+    p->nextstreak = 0;
+    if ((g = runq_get_ring(p)))
+        return g;
+    return runq_take_next(p);
+}
+
+/* Steals half of victim's ring into p's; returns one of the stolen Gs. */
+static goc_g *runq_steal(goc_p *p, goc_p *victim, bool take_runnext)
+{
+    uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->runqhead, memory_order_acquire);
+        uint32_t vt = atomic_load_explicit(&victim->runqtail, memory_order_acquire);
+        uint32_t n = vt - h;
+        n = n - n / 2;
+        if (n == 0) {
+            if (!take_runnext)
+                return NULL;
+            goc_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+            if (!next)
+                return NULL;
+            /* The victim is probably about to run it: give it a moment
+             * (Go sleeps 3us here) before taking it away. */
+            for (int i = 0; i < 200; i++) {
+#if defined(__x86_64__)
+                __builtin_ia32_pause();
+#elif defined(__aarch64__)
+                __asm__ volatile("yield");
+#endif
+            }
+            if (atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
+                                                        memory_order_acq_rel,
+                                                        memory_order_relaxed))
+                return next;
+            continue;
+        }
+        if (n > RUNQ_SIZE / 2)
+            continue; /* read inconsistent h and t */
+        for (uint32_t i = 0; i < n; i++) {
+            goc_g *g = atomic_load_explicit(&victim->runq[(h + i) % RUNQ_SIZE],
+                                            memory_order_relaxed);
+            atomic_store_explicit(&p->runq[(t + i) % RUNQ_SIZE], g, memory_order_relaxed);
+        }
+        if (atomic_compare_exchange_strong_explicit(&victim->runqhead, &h, h + n,
+                                                    memory_order_acq_rel, memory_order_relaxed)) {
+            n--;
+            goc_g *g = atomic_load_explicit(&p->runq[(t + n) % RUNQ_SIZE], memory_order_relaxed);
+            if (n)
+                atomic_store_explicit(&p->runqtail, t + n, memory_order_release);
+            return g;
+        }
+    }
+}
+
+/* ---- Idle Ps and waking them ---- */
+
+static void pidle_put_locked(goc_p *p)
+{
+    p->idle = true;
+    p->idlelink = sched.idle;
+    sched.idle = p;
+    atomic_fetch_add_explicit(&sched.npidle, 1, memory_order_acq_rel);
+}
+
+static goc_p *pidle_get_locked(void)
+{
+    goc_p *p = sched.idle;
+    if (p) {
+        sched.idle = p->idlelink;
+        p->idle = false;
+        atomic_fetch_sub_explicit(&sched.npidle, 1, memory_order_acq_rel);
+    }
+    return p;
+}
+
+static bool pidle_remove_locked(goc_p *p)
+{
+    for (goc_p **pp = &sched.idle; *pp; pp = &(*pp)->idlelink) {
+        if (*pp == p) {
+            *pp = p->idlelink;
+            p->idle = false;
+            atomic_fetch_sub_explicit(&sched.npidle, 1, memory_order_acq_rel);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void notify_p(goc_p *q)
+{
+    atomic_store_explicit(&q->wake, 1, memory_order_release);
+    goc__futex_wake(&q->wake, 1);
+    if (sched.poller && sched.poller->wake &&
+        atomic_load_explicit(&sched.polling, memory_order_acquire))
+        sched.poller->wake();
+}
+
+/* Work appeared: wake an idle P to look for it, unless one is already
+ * spinning (it will wake the next one when it finds work). */
+static void wakep(void)
+{
+    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) == 0 ||
+        atomic_load_explicit(&sched.nspinning, memory_order_acquire) != 0)
+        return;
+    int32_t zero = 0;
+    if (!atomic_compare_exchange_strong_explicit(&sched.nspinning, &zero, 1,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return;
+    goc__spin_lock(&sched.lock);
+    goc_p *q = pidle_get_locked();
+    if (q)
+        q->handoff_spinning = true;
+    goc__spin_unlock(&sched.lock);
+    if (!q) {
+        atomic_fetch_sub_explicit(&sched.nspinning, 1, memory_order_acq_rel);
+        return;
+    }
+    notify_p(q);
+}
+
+/* p was spinning and found work: stop counting it, and keep the chain going. */
+static void reset_spinning(goc_p *p)
+{
+    if (!p->spinning)
+        return;
+    p->spinning = false;
+    if (atomic_fetch_sub_explicit(&sched.nspinning, 1, memory_order_acq_rel) == 1)
+        wakep();
+}
+
+/* ---- Deadlock detection ---- */
+
+static void checkdead_locked(void)
+{
+    if (!goc__main_mode() || atomic_load_explicit(&sched.stopping, memory_order_acquire))
+        return;
+    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) != sched.nprocs)
+        return;
+    if (atomic_load_explicit(&sched.outside, memory_order_acquire) > 0)
+        return;
+    if (atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0)
+        return;
+    if (atomic_load_explicit(&sched.polling, memory_order_acquire))
+        return;
+    if (sched.poller && sched.poller->pending && sched.poller->pending())
+        return;
+    for (int i = 0; i < sched.nprocs; i++)
+        if (!runq_empty(&sched.allp[i]))
+            return;
+    if (goc__ngoroutines() == 0 && goc__main_goexited())
+        goc__fatal("no goroutines (main called runtime.Goexit) - deadlock!");
+    goc__fatal("all goroutines are asleep - deadlock!");
+}
+
+void goc__thread_outside_inc(void)
+{
+    atomic_fetch_add_explicit(&sched.outside, 1, memory_order_acq_rel);
+}
+
+void goc__thread_outside_dec(void)
+{
+    if (atomic_fetch_sub_explicit(&sched.outside, 1, memory_order_acq_rel) == 1 &&
+        atomic_load_explicit(&sched.started, memory_order_acquire) &&
+        atomic_load_explicit(&sched.npidle, memory_order_acquire) == sched.nprocs) {
+        goc__spin_lock(&sched.lock);
+        checkdead_locked();
+        goc__spin_unlock(&sched.lock);
+    }
+}
+
+/* ---- Switching ---- */
+
+/* Publishes the G that switched away from p (see the file comment). Runs on
+ * the stack of whatever runs next on p. */
+static void post_switch(goc_p *p)
+{
+    goc_g *g = p->prev;
+    if (!g)
+        return;
+    p->prev = NULL;
+    switch (p->prev_action) {
+    case PREV_YIELD:
+        runq_put(p, g, false);
+        break;
+    case PREV_YIELD_GLOBAL:
+        globq_put(g);
+        break;
+    case PREV_PARK:
+        if (p->park_unlock && !p->park_unlock(g, p->park_arg)) {
+            atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+            runq_put(p, g, true);
+        }
+        break;
+    case PREV_DEAD:
+        goc__stack_free(p, g);
+        break;
+    }
+}
+
+void goc__sched_after_switch(goc_g *self)
+{
+    goc__asan_finish_switch(self->asan_fake);
+    post_switch(self->p);
+}
+
+/* Switches from the running context `from` to `to` on p. Returns when
+ * something switches back to `from`, possibly on another P. */
+static void switch_to(goc_p *p, goc_g *from, goc_g *to)
+{
+    if (!(from->flags & G_SYSTEM)) {
+        /* The frame address stands in for the stack pointer: both must be
+         * inside the stack, and an unguarded stack's canary intact. */
+        if (unlikely(!goc__stack_ok(from, __builtin_frame_address(0))))
+            goc__fatal_stack_overflow(from);
+    }
+    p->curg = to;
+    to->p = p;
+    if (!(to->flags & G_SYSTEM)) {
+        atomic_store_explicit(&to->status, G_RUNNING, memory_order_relaxed);
+        p->schedtick++;
+    }
+    bool dying = atomic_load_explicit(&from->status, memory_order_relaxed) == G_DEAD;
+    goc__race_fiber_switch(to->race_fiber);
+    goc__asan_start_switch(dying ? NULL : &from->asan_fake, to->stack.lo,
+                           (size_t)(to->stack.hi - to->stack.lo));
+    goc__ctx_switch(&from->sp, to->sp);
+    goc__sched_after_switch(from);
+}
+
+static goc_g *findrunnable(goc_p *p);
+
+/* Leaves the running G (whose fate is in p->prev_action) for the next one:
+ * straight to it when p has one queued, else to the scheduler on g0. */
+static void schedule_from(goc_p *p, goc_g *g)
+{
+    goc_g *next = runq_next_local(p);
+    switch_to(p, g, next ? next : &p->g0);
+}
+
+void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reason)
+{
+    goc_g *g = goc__getg();
+    g->param = NULL;
+    g->waitreason = reason;
+    g->waitsince = goc__nanotime_coarse();
+    if (g->flags & G_THREAD) {
+        atomic_store_explicit(&g->wake, 0, memory_order_relaxed);
+        atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
+        if (unlock && !unlock(g, arg)) {
+            atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+            return g->param;
+        }
+        /* From here a waker may ready us; goc__ready counts us back as
+         * outside before it wakes us, so the count never undercounts. */
+        goc__thread_outside_dec();
+        while (!atomic_load_explicit(&g->wake, memory_order_acquire))
+            goc__futex_wait(&g->wake, 0, -1);
+        atomic_store_explicit(&g->status, G_RUNNING, memory_order_relaxed);
+        goc__race_acquire(g);
+        return g->param;
+    }
+    if (unlikely(g->flags & G_SYSTEM))
+        goc__fatal("park on a worker's system stack");
+    goc_p *p = g->p;
+    atomic_store_explicit(&g->status, G_WAITING, memory_order_relaxed);
+    p->prev = g;
+    p->prev_action = PREV_PARK;
+    p->park_unlock = unlock;
+    p->park_arg = arg;
+    schedule_from(p, g);
+    goc__race_acquire(g);
+    return g->param;
+}
+
+void goc__ready(goc_g *g)
+{
+    goc__race_release(g);
+    if (g->flags & G_THREAD) {
+        goc__thread_outside_inc();
+        atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+        atomic_store_explicit(&g->wake, 1, memory_order_release);
+        goc__futex_wake(&g->wake, 1);
+        return;
+    }
+    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+    if (unlikely(st != G_WAITING))
+        goc__fatal("goc__ready of a goroutine that is not waiting");
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    goc_p *p = goc__getp();
+    if (p)
+        runq_put(p, g, true);
+    else
+        globq_put(g);
+    wakep();
+}
+
+void goc__runq_put_new(goc_g *g)
+{
+    goc_p *p = goc__getp();
+    if (!p) {
+        globq_put(g);
+        wakep();
+        return;
+    }
+    runq_put(p, g, true);
+    wakep();
+    /* Back-pressure: a goroutine that fills its queue lets it drain. */
+    if (unlikely(goc__runq_full(p)) && !(p->curg->flags & G_SYSTEM))
+        goc__yield_global();
+}
+
+void goc_yield(void)
+{
+    goc_p *p = goc__getp();
+    if (!p) {
+        sched_yield();
+        return;
+    }
+    goc_g *g = p->curg;
+    if (unlikely(g->flags & G_SYSTEM))
+        return;
+    goc_g *next = runq_next_local(p);
+    if (!next && !(next = globq_get(p, 0)))
+        return; /* nothing else to run here */
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    p->prev = g;
+    p->prev_action = PREV_YIELD;
+    switch_to(p, g, next);
+}
+
+void goc__yield_global(void)
+{
+    goc_p *p = goc__getp();
+    goc_g *g = p->curg;
+    goc_g *next = runq_next_local(p);
+    if (!next)
+        return;
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    p->prev = g;
+    p->prev_action = PREV_YIELD_GLOBAL;
+    switch_to(p, g, next);
+}
+
+void goc__sched_goexit(goc_g *g)
+{
+    goc_p *p = g->p;
+    atomic_store_explicit(&p->nexited,
+                          atomic_load_explicit(&p->nexited, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);
+    p->prev = g;
+    p->prev_action = PREV_DEAD;
+    schedule_from(p, g);
+    __builtin_unreachable();
+}
+
+/* ---- Finding work ---- */
+
+static void sleep_forever(void)
+{
+    _Atomic uint32_t never = 0;
+    for (;;)
+        goc__futex_wait(&never, 0, -1);
+}
+
+static goc_g *steal_work(goc_p *p)
+{
+    for (int round = 0; round < STEAL_ROUNDS; round++) {
+        uint32_t start = fastrand(p);
+        for (int i = 0; i < sched.nprocs; i++) {
+            goc_p *v = &sched.allp[(start + (uint32_t)i) % (uint32_t)sched.nprocs];
+            if (v == p)
+                continue;
+            goc_g *g = runq_steal(p, v, round == STEAL_ROUNDS - 1);
+            if (g)
+                return g;
+        }
+    }
+    return NULL;
+}
+
+static bool any_work(void)
+{
+    if (atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0)
+        return true;
+    for (int i = 0; i < sched.nprocs; i++)
+        if (!runq_empty(&sched.allp[i]))
+            return true;
+    return false;
+}
+
+/* Blocks p's thread until it is told to look for work, or until deadline. */
+static void idle_sleep(goc_p *p, int64_t deadline)
+{
+    const goc_poller *pl = sched.poller;
+    int32_t zero = 0;
+    if (pl && pl->poll &&
+        atomic_compare_exchange_strong_explicit(&sched.polling, &zero, 1, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+        if (!atomic_load_explicit(&p->wake, memory_order_acquire))
+            pl->poll(p, deadline);
+        atomic_store_explicit(&sched.polling, 0, memory_order_release);
+        return;
+    }
+    int64_t timeout = -1;
+    if (deadline != INT64_MAX) {
+        timeout = deadline - goc__nanotime();
+        if (timeout <= 0)
+            return;
+    }
+    if (!atomic_load_explicit(&p->wake, memory_order_acquire))
+        goc__futex_wait(&p->wake, 0, timeout);
+}
+
+static goc_g *findrunnable(goc_p *p)
+{
+    const goc_poller *pl = sched.poller;
+    for (;;) {
+        if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_acquire)))
+            sleep_forever();
+        goc_g *g = runq_next_local(p);
+        if (!g)
+            g = globq_get(p, 0);
+        if (!g && pl && pl->run_due) {
+            pl->run_due(p, goc__nanotime());
+            g = runq_next_local(p);
+        }
+        if (!g && sched.nprocs > 1) {
+            if (!p->spinning) {
+                int32_t busy = sched.nprocs -
+                               atomic_load_explicit(&sched.npidle, memory_order_acquire);
+                if (2 * atomic_load_explicit(&sched.nspinning, memory_order_acquire) < busy) {
+                    p->spinning = true;
+                    atomic_fetch_add_explicit(&sched.nspinning, 1, memory_order_acq_rel);
+                }
+            }
+            if (p->spinning)
+                g = steal_work(p);
+        }
+        if (g) {
+            reset_spinning(p);
+            return g;
+        }
+
+        /* Nothing found: go idle, re-checking under the lock what a
+         * concurrent producer may have just put out. */
+        goc__spin_lock(&sched.lock);
+        if ((g = globq_get_locked(p, 0))) {
+            goc__spin_unlock(&sched.lock);
+            reset_spinning(p);
+            return g;
+        }
+        atomic_store_explicit(&p->wake, 0, memory_order_relaxed);
+        p->handoff_spinning = false;
+        pidle_put_locked(p);
+        goc__spin_unlock(&sched.lock);
+        if (p->spinning) {
+            p->spinning = false;
+            atomic_fetch_sub_explicit(&sched.nspinning, 1, memory_order_acq_rel);
+            if (any_work()) {
+                goc__spin_lock(&sched.lock);
+                bool removed = pidle_remove_locked(p);
+                goc__spin_unlock(&sched.lock);
+                if (removed) {
+                    p->spinning = true;
+                    atomic_fetch_add_explicit(&sched.nspinning, 1, memory_order_acq_rel);
+                    continue;
+                }
+                /* Someone is waking us: their token arrives below. */
+            }
+        }
+        goc__spin_lock(&sched.lock);
+        checkdead_locked();
+        goc__spin_unlock(&sched.lock);
+
+        int64_t deadline = pl && pl->next_deadline ? pl->next_deadline(p) : INT64_MAX;
+        idle_sleep(p, deadline);
+
+        goc__spin_lock(&sched.lock);
+        if (p->idle) {
+            pidle_remove_locked(p); /* timeout, poll or spurious wake-up */
+        } else if (p->handoff_spinning) {
+            p->handoff_spinning = false;
+            p->spinning = true;     /* wakep counted us as spinning */
+        }
+        goc__spin_unlock(&sched.lock);
+    }
+}
+
+/* ---- Workers and start-up ---- */
+
+static void *worker_main(void *arg)
+{
+    goc_p *p = arg;
+    tls_p = p;
+    goc_g *g0 = &p->g0;
+    g0->flags = G_SYSTEM;
+    g0->p = p;
+    atomic_store_explicit(&g0->status, G_RUNNING, memory_order_relaxed);
+    g0->race_fiber = goc__race_fiber_current();
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            g0->stack.lo = addr;
+            g0->stack.hi = (char *)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    p->curg = g0;
+    goc__signals_init_thread();
+    for (;;) {
+        goc_g *g = findrunnable(p);
+        switch_to(p, g0, g);
+    }
+    return NULL;
+}
+
+static int env_int(const char *name)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return 0;
+    long v = strtol(s, NULL, 10);
+    return v > 0 && v < 4096 ? (int)v : 0;
+}
+
+static void sched_init(void)
+{
+    int n = sched.nprocs_req;
+    if (n <= 0)
+        n = env_int("GOC_MAXPROCS");
+    if (n <= 0)
+        n = goc__os_ncpu();
+    sched.nprocs = n;
+    sched.single = n == 1;
+    goc__stack_default_size();
+    goc__signals_init();
+    sched.allp = aligned_alloc(64, sizeof(goc_p) * (size_t)n);
+    if (!sched.allp)
+        goc__fatal("out of memory starting the scheduler");
+    memset(sched.allp, 0, sizeof(goc_p) * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        goc_p *p = &sched.allp[i];
+        p->id = i;
+        p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)goc__nanotime();
+        p->schedtick = 1;
+    }
+    atomic_store_explicit(&sched.started, true, memory_order_release);
+    for (int i = 0; i < n; i++) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&th, &attr, worker_main, &sched.allp[i]) != 0)
+            goc__fatal("cannot start a worker thread");
+        pthread_attr_destroy(&attr);
+    }
+}
+
+void goc__sched_start(void)
+{
+    if (likely(atomic_load_explicit(&sched.started, memory_order_acquire)))
+        return;
+    pthread_once(&sched.once, sched_init);
+}
+
+void goc__sched_stop(void)
+{
+    atomic_store_explicit(&sched.stopping, true, memory_order_release);
+}
+
+void goc__sched_set_poller(const goc_poller *poller)
+{
+    sched.poller = poller;
+}
+
+int goc_maxprocs(int n)
+{
+    if (atomic_load_explicit(&sched.started, memory_order_acquire)) {
+        if (n > 0 && n != sched.nprocs)
+            return -EBUSY;
+        return sched.nprocs;
+    }
+    int prev = sched.nprocs_req > 0 ? sched.nprocs_req : env_int("GOC_MAXPROCS");
+    if (prev <= 0)
+        prev = goc__os_ncpu();
+    if (n > 0)
+        sched.nprocs_req = n;
+    return prev;
+}
+
+int goc_num_goroutine(void) { return (int)goc__ngoroutines(); }
+
+/* Sum over Ps of created - exited (plain threads count in goroutine.c). */
+int64_t goc__sched_gcount(void)
+{
+    int64_t n = 0;
+    if (!atomic_load_explicit(&sched.started, memory_order_acquire))
+        return 0;
+    for (int i = 0; i < sched.nprocs; i++) {
+        goc_p *p = &sched.allp[i];
+        n += atomic_load_explicit(&p->ncreated, memory_order_relaxed) -
+             atomic_load_explicit(&p->nexited, memory_order_relaxed);
+    }
+    return n;
+}

@@ -1,0 +1,91 @@
+/* sema.c: the runtime's wait queues: a counting semaphore with a FIFO of
+ * waiters (Go's semacquire/semrelease) and a one-shot note.
+ *
+ * goc__waitq (declared in goc/sync.h so sync objects can embed it):
+ *   lock   a goc_spinlock guarding count, head and tail;
+ *   count  units available; never > 0 while waiters are queued, because a
+ *          release hands its units to queued waiters first;
+ *   head, tail  the waiting Gs, linked through schedlink, oldest first.
+ * A waiter enqueues itself under the lock and parks; the lock is released
+ * by the park's unlock function, after the waiter's context is saved, so a
+ * releaser never readies a G that is still running. Wake-ups happen after
+ * the lock is dropped.
+ *
+ * A note is a word: 0 (not yet), 1 (done), or the parked waiter's G.
+ */
+#include "internal.h"
+#include "race.h"
+
+static goc_spinlock *qlock(goc__waitq *q) { return (goc_spinlock *)&q->lock; }
+
+static bool unlock_waitq(goc_g *g, void *arg)
+{
+    (void)g;
+    goc__spin_unlock(qlock(arg));
+    return true;
+}
+
+void goc__semacquire(goc__waitq *q, const char *reason)
+{
+    goc__spin_lock(qlock(q));
+    if (q->count > 0) {
+        q->count--;
+        goc__spin_unlock(qlock(q));
+        goc__race_acquire(q);
+        return;
+    }
+    goc_g *g = goc__getg();
+    g->schedlink = NULL;
+    if (q->tail)
+        ((goc_g *)q->tail)->schedlink = g;
+    else
+        q->head = g;
+    q->tail = g;
+    goc__park(unlock_waitq, q, reason);
+}
+
+void goc__semrelease(goc__waitq *q, uint32_t n)
+{
+    goc__race_release(q);
+    goc_g *wake = NULL, **tailp = &wake;
+    goc__spin_lock(qlock(q));
+    while (n > 0 && q->head) {
+        goc_g *g = q->head;
+        q->head = g->schedlink;
+        if (!q->head)
+            q->tail = NULL;
+        *tailp = g;
+        tailp = &g->schedlink;
+        n--;
+    }
+    *tailp = NULL;
+    q->count += n;
+    goc__spin_unlock(qlock(q));
+    while (wake) {
+        goc_g *g = wake;
+        wake = g->schedlink;
+        goc__ready(g);
+    }
+}
+
+static bool unlock_note(goc_g *g, void *arg)
+{
+    goc_note *n = arg;
+    uintptr_t expect = 0;
+    return atomic_compare_exchange_strong_explicit(&n->state, &expect, (uintptr_t)g,
+                                                   memory_order_acq_rel, memory_order_acquire);
+}
+
+void goc__note_wait(goc_note *n, const char *reason)
+{
+    if (atomic_load_explicit(&n->state, memory_order_acquire) == 1)
+        return;
+    goc__park(unlock_note, n, reason);
+}
+
+void goc__note_wakeup(goc_note *n)
+{
+    uintptr_t old = atomic_exchange_explicit(&n->state, 1, memory_order_acq_rel);
+    if (old > 1)
+        goc__ready((goc_g *)old);
+}

@@ -1,0 +1,383 @@
+/* stack.c: goroutine stacks and the descriptors that live on them.
+ *
+ * A stack slot, from low to high addresses:
+ *     [guard page][canary words][ usable stack, grows down  ][goc_g]
+ *      base        lo                                    hi   top of slot
+ * The descriptor sits at the top of its own slot, so a goroutine that has
+ * just started touches one page for both. Slots of the default size are
+ * carved out of large arenas reserved with MAP_NORESERVE: memory is
+ * committed page by page as a goroutine touches it, and a parked goroutine
+ * with a shallow stack costs one page plus its share of the page tables
+ * (a 4 KiB page table maps 2 MiB, so a 136 KiB slot costs about 272 bytes).
+ * That is why the default usable size is 128 KiB, not a thread's 8 MiB.
+ * Goroutines asking for another size get a mapping of their own.
+ *
+ * Overflow protection, in order of preference:
+ *   - a light guard (MADV_GUARD_INSTALL, Linux 6.13+): costs no mapping, so
+ *     every slot gets one;
+ *   - a heavy guard (mprotect): splits the arena's mapping, and
+ *     vm.max_map_count (65530 by default) caps the process near 32,700 of
+ *     them; goc spends at most goc__os_guard_heavy_budget() of them;
+ *   - beyond that budget, a canary: the lowest 64 bytes of the usable stack
+ *     are never legitimately used and must read as zero. They are checked,
+ *     with the saved stack pointer, every time the goroutine switches away
+ *     (goc__stack_ok). Reading them costs no memory: an untouched page
+ *     reads from the kernel's shared zero page.
+ * A fault in a guard page is reported by dump.c's SIGSEGV handler as
+ * "goc: goroutine N stack overflow".
+ *
+ * Caches. Each P keeps up to P_CACHE_MAX dead goroutines (descriptor and
+ * stack, still warm) for reuse; beyond that they go to the global hot list.
+ * When the global hot list exceeds HOT_MAX, further stacks have their pages
+ * handed back to the kernel (MADV_DONTNEED) and are kept as cold slots:
+ * address space only. Arenas are never unmapped while the process runs.
+ *
+ * Locking: stk.lock guards the arena table's growth, the global lists and
+ * the custom-stack list. The arena table is append-only and published with
+ * release stores, so goc__stack_foreach and goc__stack_owner read it without
+ * the lock (from a signal handler too).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "race.h"
+
+#define ARENA_SLOTS 1024
+#define ARENAS_MAX 16384 /* 16 M default-size goroutines */
+#define P_CACHE_MAX 64
+#define HOT_MAX 2048
+#define CANARY_BYTES 64
+#define DEFAULT_USABLE (128 * 1024)
+#define MIN_USABLE (16 * 1024)
+
+struct arena {
+    char *base;
+    _Atomic size_t carved; /* slots handed out so far */
+};
+
+struct cold_slot {
+    char *base;
+    uint8_t guard;
+};
+
+static struct {
+    goc_spinlock lock;
+    bool inited;
+    size_t page;
+    size_t usable;      /* default usable bytes */
+    size_t slot;        /* default slot bytes */
+    bool light;         /* light guards supported */
+    long heavy_budget;
+    long heavy_used;
+    struct arena arenas[ARENAS_MAX];
+    _Atomic int narenas;
+    goc_g *hot;         /* global list of warm dead Gs, via cachelink */
+    long nhot;
+    struct cold_slot *cold;
+    size_t ncold, capcold;
+    goc_g *custom;      /* live custom-size Gs, via cachelink */
+} stk = {.lock = GOC_SPINLOCK_INIT};
+
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+static size_t parse_size(const char *s)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return 0;
+    switch (*end) {
+    case 'k': case 'K': v <<= 10; break;
+    case 'm': case 'M': v <<= 20; break;
+    case 'g': case 'G': v <<= 30; break;
+    default: break;
+    }
+    return (size_t)v;
+}
+
+/* Slot bytes for a usable stack of n bytes. */
+static size_t slot_size(size_t usable)
+{
+    return round_up(stk.page + CANARY_BYTES + usable + sizeof(goc_g) + 64, stk.page);
+}
+
+static void stack_init_locked(void)
+{
+    if (stk.inited)
+        return;
+    stk.page = goc__os_page_size();
+    size_t usable = DEFAULT_USABLE;
+    const char *env = getenv("GOC_STACK_SIZE");
+    if (env && *env) {
+        size_t v = parse_size(env);
+        if (v >= MIN_USABLE)
+            usable = v;
+    }
+    stk.usable = usable;
+    stk.slot = slot_size(usable);
+    stk.light = goc__os_guard_light_supported();
+    stk.heavy_budget = goc__os_guard_heavy_budget();
+    stk.inited = true;
+}
+
+size_t goc__stack_default_size(void)
+{
+    goc__spin_lock(&stk.lock);
+    stack_init_locked();
+    goc__spin_unlock(&stk.lock);
+    return stk.usable;
+}
+
+/* Lays out the descriptor and stack bounds of a slot. The descriptor's
+ * memory must be zero or a dead G's. */
+static goc_g *slot_layout(char *base, size_t slot, uint8_t guard, uint8_t custom)
+{
+    uintptr_t top = (uintptr_t)base + slot;
+    goc_g *g = (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+    g->stack.base = base;
+    g->stack.lo = base + stk.page;
+    g->stack.hi = (char *)((uintptr_t)g & ~(uintptr_t)15);
+    g->stack.slot = slot;
+    g->stack.guard = guard;
+    g->stack.custom = custom;
+    return g;
+}
+
+static uint8_t guard_slot(char *base)
+{
+    if (stk.light && goc__os_guard_light(base, stk.page) == 0)
+        return STACK_GUARD_LIGHT;
+    if (stk.heavy_used < stk.heavy_budget && goc__os_guard_heavy(base, stk.page) == 0) {
+        stk.heavy_used++;
+        return STACK_GUARD_HEAVY;
+    }
+    return STACK_GUARD_NONE;
+}
+
+/* A new default-size slot. Called with stk.lock held. */
+static goc_g *carve_locked(void)
+{
+    int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
+    struct arena *a = n ? &stk.arenas[n - 1] : NULL;
+    if (!a || atomic_load_explicit(&a->carved, memory_order_relaxed) == ARENA_SLOTS) {
+        if (n == ARENAS_MAX)
+            return NULL;
+        char *base = goc__os_reserve(stk.slot * ARENA_SLOTS);
+        if (!base)
+            return NULL;
+        a = &stk.arenas[n];
+        a->base = base;
+        atomic_store_explicit(&a->carved, 0, memory_order_relaxed);
+        atomic_store_explicit(&stk.narenas, n + 1, memory_order_release);
+    }
+    size_t i = atomic_load_explicit(&a->carved, memory_order_relaxed);
+    char *base = a->base + i * stk.slot;
+    goc_g *g = slot_layout(base, stk.slot, guard_slot(base), 0);
+    g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
+    atomic_store_explicit(&a->carved, i + 1, memory_order_release);
+    return g;
+}
+
+static goc_g *alloc_custom(size_t usable)
+{
+    size_t slot = slot_size(usable);
+    char *base = goc__os_reserve(slot);
+    if (!base)
+        return NULL;
+    goc__spin_lock(&stk.lock);
+    goc_g *g = slot_layout(base, slot, guard_slot(base), 1);
+    g->cachelink = stk.custom;
+    stk.custom = g;
+    goc__spin_unlock(&stk.lock);
+    g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
+    return g;
+}
+
+/* Resets a cached G's descriptor for a new goroutine, keeping its stack. */
+static goc_g *recycle(goc_g *g)
+{
+    struct goc_stack s = g->stack;
+    goc_g *link = g->cachelink;
+    memset(g, 0, sizeof *g);
+    g->stack = s;
+    g->cachelink = link; /* custom-list link of custom stacks */
+    goc__asan_unpoison(g->stack.lo, (size_t)(g->stack.hi - g->stack.lo));
+    return g;
+}
+
+goc_g *goc__stack_alloc(goc_p *p, size_t size)
+{
+    goc_g *g = NULL;
+    if (!stk.inited)
+        goc__stack_default_size();
+    if (size && size != stk.usable) {
+        g = alloc_custom(size < MIN_USABLE ? MIN_USABLE : size);
+        return g ? recycle(g) : NULL;
+    }
+    if (p && p->gfree) {
+        g = p->gfree;
+        p->gfree = g->cachelink;
+        p->ngfree--;
+        g->cachelink = NULL;
+        return recycle(g);
+    }
+    goc__spin_lock(&stk.lock);
+    if (stk.hot) {
+        /* Refill the P's cache in one visit to the lock. */
+        g = stk.hot;
+        stk.hot = g->cachelink;
+        stk.nhot--;
+        for (int i = 0; p && stk.hot && i < P_CACHE_MAX / 2; i++) {
+            goc_g *c = stk.hot;
+            stk.hot = c->cachelink;
+            stk.nhot--;
+            c->cachelink = p->gfree;
+            p->gfree = c;
+            p->ngfree++;
+        }
+    } else if (stk.ncold) {
+        struct cold_slot c = stk.cold[--stk.ncold];
+        g = slot_layout(c.base, stk.slot, c.guard, 0);
+    } else {
+        g = carve_locked();
+    }
+    goc__spin_unlock(&stk.lock);
+    if (g)
+        g->cachelink = NULL;
+    return g ? recycle(g) : NULL;
+}
+
+static void free_custom(goc_g *g)
+{
+    goc__spin_lock(&stk.lock);
+    for (goc_g **pp = &stk.custom; *pp; pp = &(*pp)->cachelink) {
+        if (*pp == g) {
+            *pp = g->cachelink;
+            break;
+        }
+    }
+    if (g->stack.guard == STACK_GUARD_HEAVY)
+        stk.heavy_used--;
+    goc__spin_unlock(&stk.lock);
+    goc__valgrind_stack_deregister(g->stack.vg_id);
+    goc__os_unreserve(g->stack.base, g->stack.slot);
+}
+
+/* Called after g has switched away for good (it is G_DEAD). */
+void goc__stack_free(goc_p *p, goc_g *g)
+{
+    goc__race_fiber_destroy(g->race_fiber);
+    g->race_fiber = NULL;
+    if (g->stack.custom) {
+        free_custom(g);
+        return;
+    }
+    atomic_store_explicit(&g->status, G_FREE, memory_order_relaxed);
+    if (p && p->ngfree < P_CACHE_MAX) {
+        g->cachelink = p->gfree;
+        p->gfree = g;
+        p->ngfree++;
+        return;
+    }
+    /* Move half of the P's cache (or just g, from a plain thread) to the
+     * global lists. */
+    goc__spin_lock(&stk.lock);
+    int n = p ? P_CACHE_MAX / 2 : 0;
+    for (;;) {
+        if (stk.nhot < HOT_MAX) {
+            g->cachelink = stk.hot;
+            stk.hot = g;
+            stk.nhot++;
+        } else {
+            if (stk.ncold == stk.capcold) {
+                size_t cap = stk.capcold ? stk.capcold * 2 : 1024;
+                struct cold_slot *c = realloc(stk.cold, cap * sizeof *c);
+                if (!c) { /* keep it warm rather than lose it */
+                    g->cachelink = stk.hot;
+                    stk.hot = g;
+                    stk.nhot++;
+                    goto next;
+                }
+                stk.cold = c;
+                stk.capcold = cap;
+            }
+            stk.cold[stk.ncold].base = g->stack.base;
+            stk.cold[stk.ncold].guard = g->stack.guard;
+            stk.ncold++;
+            /* The whole slot but its guard, descriptor included: it reads
+             * as zero (G_FREE) from now on. */
+            goc__os_release(g->stack.lo, g->stack.slot - stk.page);
+        }
+    next:
+        if (n-- <= 0 || !p->gfree)
+            break;
+        g = p->gfree;
+        p->gfree = g->cachelink;
+        p->ngfree--;
+    }
+    goc__spin_unlock(&stk.lock);
+}
+
+bool goc__stack_ok(goc_g *g, const void *sp)
+{
+    if ((const char *)sp < g->stack.lo + CANARY_BYTES || (const char *)sp > g->stack.hi)
+        return false;
+    if (g->stack.guard != STACK_GUARD_NONE)
+        return true;
+    const uint64_t *c = (const uint64_t *)g->stack.lo;
+    uint64_t acc = 0;
+    for (size_t i = 0; i < CANARY_BYTES / sizeof *c; i++)
+        acc |= c[i];
+    return acc == 0;
+}
+
+void goc__stack_foreach(void (*fn)(goc_g *g, void *arg), void *arg)
+{
+    int n = atomic_load_explicit(&stk.narenas, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        struct arena *a = &stk.arenas[i];
+        size_t carved = atomic_load_explicit(&a->carved, memory_order_acquire);
+        for (size_t j = 0; j < carved; j++) {
+            uintptr_t top = (uintptr_t)a->base + (j + 1) * stk.slot;
+            goc_g *g = (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+            uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+            if (st != G_FREE && st != G_DEAD)
+                fn(g, arg);
+        }
+    }
+    if (goc__spin_trylock(&stk.lock)) {
+        for (goc_g *g = stk.custom; g; g = g->cachelink) {
+            uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+            if (st != G_FREE && st != G_DEAD)
+                fn(g, arg);
+        }
+        goc__spin_unlock(&stk.lock);
+    }
+}
+
+goc_g *goc__stack_owner(const void *addr)
+{
+    const char *x = addr;
+    int n = atomic_load_explicit(&stk.narenas, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        struct arena *a = &stk.arenas[i];
+        size_t carved = atomic_load_explicit(&a->carved, memory_order_acquire);
+        if (x >= a->base && x < a->base + carved * stk.slot) {
+            size_t j = (size_t)(x - a->base) / stk.slot;
+            uintptr_t top = (uintptr_t)a->base + (j + 1) * stk.slot;
+            return (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+        }
+    }
+    if (goc__spin_trylock(&stk.lock)) {
+        goc_g *found = NULL;
+        for (goc_g *g = stk.custom; g; g = g->cachelink)
+            if (x >= g->stack.base && x < g->stack.base + g->stack.slot)
+                found = g;
+        goc__spin_unlock(&stk.lock);
+        return found;
+    }
+    return NULL;
+}
