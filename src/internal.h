@@ -200,7 +200,17 @@ GOC_INTERNAL void goc__run_defers(goc_g *g);
 /* Stacks (stack.c). A G and its stack come and go together. */
 GOC_INTERNAL goc_g *goc__stack_alloc(goc_p *p, size_t size);
 GOC_INTERNAL void goc__stack_free(goc_p *p, goc_g *g);
-GOC_INTERNAL bool goc__stack_ok(goc_g *g, const void *sp); /* overflow check at switch */
+#define GOC_STACK_CANARY 64
+GOC_INTERNAL bool goc__stack_canary_ok(goc_g *g);
+/* The overflow check made at every switch away from g: sp inside the stack,
+ * and for an unguarded stack the canary intact. */
+static inline bool goc__stack_ok(goc_g *g, const void *sp)
+{
+    if (unlikely((const char *)sp < g->stack.lo + GOC_STACK_CANARY ||
+                 (const char *)sp > g->stack.hi))
+        return false;
+    return g->stack.guard != STACK_GUARD_NONE || goc__stack_canary_ok(g);
+}
 GOC_INTERNAL size_t goc__stack_default_size(void);
 /* Calls fn for every goroutine descriptor that exists (dump, deadlock). Never
  * parks, takes no lock: reads are racy by design, as Go's traceback is. */

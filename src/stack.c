@@ -23,6 +23,8 @@
  *     with the saved stack pointer, every time the goroutine switches away
  *     (goc__stack_ok). Reading them costs no memory: an untouched page
  *     reads from the kernel's shared zero page.
+ * GOC_STACK_GUARD=heavy|none restricts the choice, to exercise the
+ * fallbacks on a kernel that has light guards.
  * A fault in a guard page is reported by dump.c's SIGSEGV handler as
  * "goc: goroutine N stack overflow".
  *
@@ -47,9 +49,10 @@
 
 #define ARENA_SLOTS 1024
 #define ARENAS_MAX 16384 /* 16 M default-size goroutines */
-#define P_CACHE_MAX 64
+#define P_CACHE_MAX 512
 #define HOT_MAX 2048
-#define CANARY_BYTES 64
+#define CANARY_BYTES GOC_STACK_CANARY
+#define SLOT_COLORS 32
 #define DEFAULT_USABLE (128 * 1024)
 #define MIN_USABLE (16 * 1024)
 
@@ -101,7 +104,8 @@ static size_t parse_size(const char *s)
 /* Slot bytes for a usable stack of n bytes. */
 static size_t slot_size(size_t usable)
 {
-    return round_up(stk.page + CANARY_BYTES + usable + sizeof(goc_g) + 64, stk.page);
+    return round_up(stk.page + CANARY_BYTES + usable + sizeof(goc_g) + 64 * SLOT_COLORS,
+                    stk.page);
 }
 
 static void stack_init_locked(void)
@@ -118,8 +122,13 @@ static void stack_init_locked(void)
     }
     stk.usable = usable;
     stk.slot = slot_size(usable);
-    stk.light = goc__os_guard_light_supported();
-    stk.heavy_budget = goc__os_guard_heavy_budget();
+    /* GOC_STACK_GUARD=heavy or =none narrows the choice (to test the
+     * fallbacks on a kernel that has light guards). */
+    const char *guard = getenv("GOC_STACK_GUARD");
+    bool allow_light = !guard || !*guard || !strcmp(guard, "light");
+    bool allow_heavy = allow_light || !strcmp(guard, "heavy");
+    stk.light = allow_light && goc__os_guard_light_supported();
+    stk.heavy_budget = allow_heavy ? goc__os_guard_heavy_budget() : 0;
     stk.inited = true;
 }
 
@@ -133,10 +142,19 @@ size_t goc__stack_default_size(void)
 
 /* Lays out the descriptor and stack bounds of a slot. The descriptor's
  * memory must be zero or a dead G's. */
+static goc_g *slot_g(char *base, size_t slot)
+{
+    /* Slots are a multiple of the page size apart, so descriptors at the
+     * same offset in each would all fall in the same few cache sets: colour
+     * the offset by the slot's address. */
+    uintptr_t top = (uintptr_t)base + slot;
+    uintptr_t color = (((uintptr_t)base / stk.page) % SLOT_COLORS) * 64;
+    return (goc_g *)((top - sizeof(goc_g) - color) & ~(uintptr_t)63);
+}
+
 static goc_g *slot_layout(char *base, size_t slot, uint8_t guard, uint8_t custom)
 {
-    uintptr_t top = (uintptr_t)base + slot;
-    goc_g *g = (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+    goc_g *g = slot_g(base, slot);
     g->stack.base = base;
     g->stack.lo = base + stk.page;
     g->stack.hi = (char *)((uintptr_t)g & ~(uintptr_t)15);
@@ -321,15 +339,11 @@ void goc__stack_free(goc_p *p, goc_g *g)
     goc__spin_unlock(&stk.lock);
 }
 
-bool goc__stack_ok(goc_g *g, const void *sp)
+bool goc__stack_canary_ok(goc_g *g)
 {
-    if ((const char *)sp < g->stack.lo + CANARY_BYTES || (const char *)sp > g->stack.hi)
-        return false;
-    if (g->stack.guard != STACK_GUARD_NONE)
-        return true;
     const uint64_t *c = (const uint64_t *)g->stack.lo;
     uint64_t acc = 0;
-    for (size_t i = 0; i < CANARY_BYTES / sizeof *c; i++)
+    for (size_t i = 0; i < GOC_STACK_CANARY / sizeof *c; i++)
         acc |= c[i];
     return acc == 0;
 }
@@ -341,8 +355,7 @@ void goc__stack_foreach(void (*fn)(goc_g *g, void *arg), void *arg)
         struct arena *a = &stk.arenas[i];
         size_t carved = atomic_load_explicit(&a->carved, memory_order_acquire);
         for (size_t j = 0; j < carved; j++) {
-            uintptr_t top = (uintptr_t)a->base + (j + 1) * stk.slot;
-            goc_g *g = (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+            goc_g *g = slot_g(a->base + j * stk.slot, stk.slot);
             uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
             if (st != G_FREE && st != G_DEAD)
                 fn(g, arg);
@@ -367,8 +380,7 @@ goc_g *goc__stack_owner(const void *addr)
         size_t carved = atomic_load_explicit(&a->carved, memory_order_acquire);
         if (x >= a->base && x < a->base + carved * stk.slot) {
             size_t j = (size_t)(x - a->base) / stk.slot;
-            uintptr_t top = (uintptr_t)a->base + (j + 1) * stk.slot;
-            return (goc_g *)((top - sizeof(goc_g)) & ~(uintptr_t)63);
+            return slot_g(a->base + j * stk.slot, stk.slot);
         }
     }
     if (goc__spin_trylock(&stk.lock)) {

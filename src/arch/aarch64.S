@@ -29,8 +29,11 @@ goc__ctx_switch:
         mov     x9, sp
         str     x9, [x0]
         mov     sp, x1
-        ldr     x9, [sp, #160]
-        msr     fpcr, x9
+        ldr     x10, [sp, #160]
+        cmp     x9, x10                 /* writing FPCR is slow; it rarely differs */
+        b.eq    1f
+        msr     fpcr, x10
+1:
         ldp     x19, x20, [sp, #0]
         ldp     x21, x22, [sp, #16]
         ldp     x23, x24, [sp, #32]
