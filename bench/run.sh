@@ -162,18 +162,33 @@ done
 
 RAW=$BUILD/bench-raw.txt # round name side value: every measurement
 ERR=$BUILD/bench-stderr.txt
-: >"$RAW" && : >"$ERR" || die "cannot write to $BUILD"
+: >"$RAW" && : >"$ERR" && : >"$BUILD/bench-also.txt" || die "cannot write to $BUILD"
 failures=0
 
-# run_one ROUND INDEX SIDE(goc|go): runs one binary, appends to RAW, echoes the value.
+# A program whose one run measures several figures may also write them to
+# stderr, one "bench-also: <arg> <value>" line each. A later row of the same
+# round that would run the same program, side and procs with one of those
+# args takes the value from there instead of running it again (the parked
+# experiment gives parked_create, parked_rss and parked_pte in one run).
+ALSO=$BUILD/bench-also.txt # round side program procs arg value
+
+# run_one ROUND INDEX SIDE(goc|go): runs one binary (or reuses a figure from
+# ALSO), appends to RAW, echoes the value.
 run_one() {
-    local r=$1 i=$2 side=$3 bin p out v rc
+    local r=$1 i=$2 side=$3 bin prog p out v rc
     if [ "$side" = goc ]; then
-        bin=${CBIN[${cbins[$i]}]}
+        prog=${cbins[$i]} bin=${CBIN[${cbins[$i]}]}
     else
-        bin=$GODIR/${gobins[$i]}
+        prog=${gobins[$i]} bin=$GODIR/${gobins[$i]}
     fi
     p=${procs[$i]}
+    v=$(awk -v r="$r" -v s="$side" -v b="$prog" -v p="$p" -v a="${args[$i]}" \
+        '$1 == r && $2 == s && $3 == b && $4 == p && $5 == a { print $6; exit }' "$ALSO")
+    if [ -n "$v" ]; then
+        echo "$r ${names[$i]} $side $v" >>"$RAW"
+        printf '%s' "$v"
+        return
+    fi
     local -a envs=()
     [ "$p" != - ] && envs=(GOC_MAXPROCS="$p" GOMAXPROCS="$p")
     out=$(env "${envs[@]}" timeout "$TIMEOUT" "$bin" "${args[$i]}" 2>"$BUILD/bench-last-stderr.txt")
@@ -189,6 +204,11 @@ run_one() {
         [ $rc -eq 124 ] && why="timed out after ${TIMEOUT}s"
         note "${names[$i]} ($side) failed: $why (see $ERR)"
         v=fail
+    fi
+    if [ "$v" != fail ]; then
+        awk -v r="$r" -v s="$side" -v b="$prog" -v p="$p" \
+            '$1 == "bench-also:" && NF == 3 && $3 ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ {
+                print r, s, b, p, $2, $3 }' "$BUILD/bench-last-stderr.txt" >>"$ALSO"
     fi
     echo "$r ${names[$i]} $side $v" >>"$RAW"
     printf '%s' "$v"

@@ -18,6 +18,10 @@
  *                  between the main stack and a coroutine on a malloc'd
  *                  64 KiB stack: the reference for yield. Does not use goc.
  *
+ * The parked experiment also writes all its figures to stderr, one
+ *   "bench-also: <name> <value>" line each, so that bench/run.sh runs it
+ *   once per round and worker count instead of once per figure.
+ *
  * Workers: GOC_MAXPROCS from the environment, as usual.
  */
 #define _GNU_SOURCE
@@ -153,14 +157,24 @@ static double bench_parked(const char *which)
     double rss1 = rss_bytes();
     double pte1 = vmpte_bytes();
 
+    double t1 = now_ns();
     goc_waitgroup_done(&gate);
     goc_waitgroup_wait(&parked_done);
+    double wake = (now_ns() - t1) / PARKED_N;
+
+    double rss = (rss1 - rss0) / PARKED_N, pte = (pte1 - pte0) / PARKED_N;
+    /* The experiment's other figures, for bench/run.sh to reuse (and for
+     * whoever runs it by hand); parked_wake (ns per goroutine to release
+     * them all and see them finish) is for information only. */
+    fprintf(stderr, "bench-also: parked_rss %.2f\nbench-also: parked_create %.2f\n"
+                    "bench-also: parked_pte %.2f\nbench-also: parked_wake %.2f\n",
+            rss, create, pte, wake);
 
     if (strcmp(which, "parked_rss") == 0)
-        return (rss1 - rss0) / PARKED_N;
+        return rss;
     if (strcmp(which, "parked_create") == 0)
         return create;
-    return (pte1 - pte0) / PARKED_N; /* parked_pte */
+    return pte; /* parked_pte */
 }
 
 /* ---- bareswap ------------------------------------------------------- */

@@ -132,6 +132,8 @@ static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const cha
 {
     goc__sched_start();
     goc_p *p = goc__getp();
+    if (!p)
+        goc__thread_g(); /* a thread that starts goroutines is one goc sees */
     goc_g *parent = p ? p->curg : NULL;
     goc_g *g = goc__stack_alloc(p, opts ? opts->stack_size : 0);
     if (!g)

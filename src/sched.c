@@ -462,9 +462,17 @@ static void post_switch(goc_p *p)
         globq_put(g);
         break;
     case PREV_PARK:
-        if (p->park_unlock && !p->park_unlock(g, p->park_arg)) {
-            atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-            runq_put(p, g, true);
+        if (p->park_unlock) {
+            /* The unlock function finishes the parking G's critical
+             * section: TSan must see it as that G's doing. */
+            void *here = goc__race_fiber_current();
+            goc__race_fiber_switch(g->race_fiber);
+            bool parked = p->park_unlock(g, p->park_arg);
+            goc__race_fiber_switch(here);
+            if (!parked) {
+                atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+                runq_put(p, g, true);
+            }
         }
         break;
     case PREV_DEAD:
@@ -563,10 +571,12 @@ void goc__ready(goc_g *g)
         goc__fatal("goc__ready of a goroutine that is not waiting");
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
     goc_p *p = goc__getp();
-    if (p)
+    if (p) {
         runq_put(p, g, true);
-    else
+    } else {
+        goc__thread_g(); /* a thread that wakes goroutines is one goc sees */
         globq_put(g);
+    }
     wakep();
 }
 

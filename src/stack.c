@@ -80,7 +80,7 @@ static struct {
     goc_g *hot;         /* global list of warm dead Gs, via cachelink */
     long nhot;
     struct cold_slot *cold;
-    size_t ncold, capcold;
+    size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
 } stk = {.lock = GOC_SPINLOCK_INIT};
 
@@ -310,17 +310,16 @@ void goc__stack_free(goc_p *p, goc_g *g)
             stk.hot = g;
             stk.nhot++;
         } else {
-            if (stk.ncold == stk.capcold) {
-                size_t cap = stk.capcold ? stk.capcold * 2 : 1024;
-                struct cold_slot *c = realloc(stk.cold, cap * sizeof *c);
-                if (!c) { /* keep it warm rather than lose it */
+            if (!stk.cold) {
+                /* Room for every slot there can be, committed as used; not
+                 * malloc: the runtime's own memory stays invisible to TSan. */
+                stk.cold = goc__os_reserve(sizeof(struct cold_slot) * ARENAS_MAX * ARENA_SLOTS);
+                if (!stk.cold) { /* keep it warm rather than lose it */
                     g->cachelink = stk.hot;
                     stk.hot = g;
                     stk.nhot++;
                     goto next;
                 }
-                stk.cold = c;
-                stk.capcold = cap;
             }
             stk.cold[stk.ncold].base = g->stack.base;
             stk.cold[stk.ncold].guard = g->stack.guard;

@@ -56,6 +56,8 @@ static void *late_waker(void *arg)
     volatile unsigned long x = 0;
     for (unsigned long i = 0; i < 200000000ul; i++)
         x += i;
+    if (x == 1)
+        abort();
     goc_waitgroup_done(&wg_other);
     return NULL;
 }
@@ -137,8 +139,13 @@ static int sc_sigquit(int argc, char **argv)
         goc_go_opts(named_body, NULL, &o);
     while (atomic_load(&named_started) < 3)
         goc_yield();
-    kill(getpid(), SIGQUIT);
-    goc_waitgroup_wait(&never);
+    raise(SIGQUIT); /* to this thread: TSan would defer a signal caught by a sleeping worker */
+    /* The dump ends the process; wait for the signal's delivery (TSan
+     * defers it to a call it intercepts). */
+    sigset_t none;
+    sigemptyset(&none);
+    for (int i = 0; i < 100; i++)
+        sigsuspend(&none);
     return 0;
 }
 
@@ -184,8 +191,10 @@ static void check_overflow(const char *guard)
         fprintf(stderr, "guard=%s status=%d output:\n%s\n", guard, st, out);
 }
 
+#if !defined(GOC_SANITIZE_ADDRESS) && !defined(GOC_SANITIZE_THREAD)
 TEST(stack_overflow_light_guard) { check_overflow("light"); }
 TEST(stack_overflow_heavy_guard) { check_overflow("heavy"); }
+#endif
 TEST(stack_overflow_canary) { check_overflow("none"); }
 
 TEST(sigquit_dump)

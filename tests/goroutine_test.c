@@ -182,15 +182,23 @@ static void nest_defer(void *arg)
         c->order[c->norder++] = l->level;
 }
 
+/* Not noreturn as far as the compiler knows, so that the recursion below
+ * has a way out (gcc's -Winfinite-recursion). */
+__attribute__((noinline)) static void nest_bottom(int level)
+{
+    if (level >= NEST_DEPTH)
+        goc_exit();
+}
+
 __attribute__((noinline)) static void nest(struct nest_ctx *c, int level)
 {
     struct nest_level *l = &c->levels[level];
     l->c = c;
     l->level = level;
     goc_defer(nest_defer, l);
-    if (level == NEST_DEPTH)
-        goc_exit();
-    nest(c, level + 1);
+    nest_bottom(level); /* goc_exit from NEST_DEPTH frames down */
+    if (level < NEST_DEPTH)
+        nest(c, level + 1);
     c->after_exit++; /* never reached; also keeps the recursion from being a tail call */
 }
 

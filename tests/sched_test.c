@@ -103,7 +103,12 @@ static void migrate_body(void *arg)
     if (upward)
         fesetround(FE_UPWARD);
     int lastp = goc__getp()->id;
-    for (long i = 0; i < SCALE(20000); i++) {
+    long iters = 0;
+    /* At least SCALE(20000) turns, and more (bounded) until some goroutine
+     * has been seen to move, on a machine with more than one worker. */
+    for (long i = 0; i < SCALE(20000) ||
+                     (goc_maxprocs(0) > 1 && !atomic_load(&migrations) && i < 5000000);
+         i++, iters++) {
         a += i, b ^= i, c -= i;
         x = mix(x, i);
         goc_yield();
@@ -115,7 +120,7 @@ static void migrate_body(void *arg)
     }
     long ea = seed, eb = seed * 7, ec = seed ^ 0x5a5a;
     double ex = (double)seed;
-    for (long i = 0; i < SCALE(20000); i++)
+    for (long i = 0; i < iters; i++)
         ea += i, eb ^= i, ec -= i, ex = mix(ex, i);
     if (a != ea || b != eb || c != ec)
         atomic_store(&state_bad, 2);

@@ -10,6 +10,9 @@
 //	parked_create  ns to create one such goroutine (until all are blocked)
 //	parked_pte     bytes of page tables (VmPTE) per parked goroutine
 //
+// The parked experiment also writes all its figures to stderr, one
+// "bench-also: <name> <value>" line each (see bench/run.sh).
+//
 // GOMAXPROCS comes from the environment, as usual. The bare register swap
 // (bareswap) has no Go twin.
 //
@@ -127,16 +130,25 @@ func benchParked(which string) float64 {
 	rss1 := rssBytes()
 	pte1 := vmPTEBytes()
 
+	t1 := time.Now()
 	close(gate)
 	done.Wait()
+	wake := float64(time.Since(t1).Nanoseconds()) / parkedN
+
+	rss := (rss1 - rss0) / parkedN
+	pte := (pte1 - pte0) / parkedN
+	// The experiment's other figures, for bench/run.sh to reuse;
+	// parked_wake is for information only.
+	fmt.Fprintf(os.Stderr, "bench-also: parked_rss %.2f\nbench-also: parked_create %.2f\n"+
+		"bench-also: parked_pte %.2f\nbench-also: parked_wake %.2f\n", rss, create, pte, wake)
 
 	switch which {
 	case "parked_rss":
-		return (rss1 - rss0) / parkedN
+		return rss
 	case "parked_create":
 		return create
 	default: // parked_pte
-		return (pte1 - pte0) / parkedN
+		return pte
 	}
 }
 
