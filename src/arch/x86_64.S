@@ -36,7 +36,11 @@ goc__ctx_switch:
         popq    %r12
         popq    %rbx
         popq    %rbp
-        ret
+        /* Not ret: the return predictor's top entry belongs to the context
+         * we left, so ret would mispredict on every switch. An indirect
+         * jump is predicted from its own history. */
+        popq    %rcx
+        jmpq    *%rcx
 1:      ldmxcsr (%rsp)
         fldcw   4(%rsp)
         jmp     2b
