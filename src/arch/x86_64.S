@@ -22,12 +22,17 @@ goc__ctx_switch:
         pushq   $0                      /* padding bytes compare equal */
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
-        movq    (%rsp), %rdx            /* this context's control words */
+        /* Read back at the widths written: a wider load spanning both
+         * stores would stall on store forwarding. */
+        movl    (%rsp), %edx            /* this context's MXCSR */
+        movzwl  4(%rsp), %eax           /* and x87 control word */
         movq    %rsp, (%rdi)
         movq    %rsi, %rsp
         /* Reloading the control words costs more than comparing them, and
          * they almost never differ between contexts. */
-        cmpq    (%rsp), %rdx
+        cmpl    (%rsp), %edx
+        jne     1f
+        cmpw    4(%rsp), %ax
         jne     1f
 2:      addq    $8, %rsp
         popq    %r15
@@ -36,11 +41,7 @@ goc__ctx_switch:
         popq    %r12
         popq    %rbx
         popq    %rbp
-        /* Not ret: the return predictor's top entry belongs to the context
-         * we left, so ret would mispredict on every switch. An indirect
-         * jump is predicted from its own history. */
-        popq    %rcx
-        jmpq    *%rcx
+        ret
 1:      ldmxcsr (%rsp)
         fldcw   4(%rsp)
         jmp     2b
