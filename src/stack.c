@@ -59,6 +59,7 @@
 struct arena {
     char *base;
     _Atomic size_t carved; /* slots handed out so far */
+    bool guarded;          /* every slot has its light guard already */
 };
 
 struct cold_slot {
@@ -188,12 +189,15 @@ static goc_g *carve_locked(void)
             return NULL;
         a = &stk.arenas[n];
         a->base = base;
+        /* Guard every slot of the arena now, in a few system calls rather
+         * than one per goroutine. */
+        a->guarded = stk.light && goc__os_guard_light_many(base, stk.slot, ARENA_SLOTS) == 0;
         atomic_store_explicit(&a->carved, 0, memory_order_relaxed);
         atomic_store_explicit(&stk.narenas, n + 1, memory_order_release);
     }
     size_t i = atomic_load_explicit(&a->carved, memory_order_relaxed);
     char *base = a->base + i * stk.slot;
-    goc_g *g = slot_layout(base, stk.slot, guard_slot(base), 0);
+    goc_g *g = slot_layout(base, stk.slot, a->guarded ? STACK_GUARD_LIGHT : guard_slot(base), 0);
     g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
     atomic_store_explicit(&a->carved, i + 1, memory_order_release);
     return g;

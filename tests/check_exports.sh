@@ -17,7 +17,7 @@ bad=$(printf '%s\n' "$symbols" | awk '
     NF >= 3 && $2 ~ /^[TtDdBbRrWwVviu]$/ {
         name = $3
         sub(/@.*/, "", name)
-        if (name ~ /^goc_/) next
+        if (name ~ /^goc_/ && name !~ /^goc__/) next  # goc__ is internal: hidden
         if (name ~ /^(_init|_fini|_edata|_end|__bss_start|_DYNAMIC|_GLOBAL_OFFSET_TABLE_|__dso_handle|__TMC_END__)$/) next
         print $2, name
     }')

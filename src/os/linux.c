@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +80,41 @@ void goc__os_release(void *addr, size_t len)
 int goc__os_guard_light(void *addr, size_t len)
 {
     return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : -errno;
+}
+
+int goc__os_guard_light_many(void *first, size_t stride, size_t n)
+{
+#if defined(SYS_pidfd_open) && defined(SYS_process_madvise)
+    static _Atomic int self_fd = -1;
+    int fd = atomic_load_explicit(&self_fd, memory_order_acquire);
+    if (fd < 0) {
+        fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+        if (fd < 0)
+            return -errno;
+        int expect = -1;
+        if (!atomic_compare_exchange_strong(&self_fd, &expect, fd)) {
+            close(fd);
+            fd = expect;
+        }
+    }
+    size_t page = goc__os_page_size();
+    struct iovec iov[256];
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < 256 ? n - done : 256;
+        for (size_t i = 0; i < k; i++) {
+            iov[i].iov_base = (char *)first + (done + i) * stride;
+            iov[i].iov_len = page;
+        }
+        long r = syscall(SYS_process_madvise, fd, iov, k, MADV_GUARD_INSTALL, 0);
+        if (r != (long)(k * page))
+            return r < 0 ? -errno : -EIO;
+        done += k;
+    }
+    return 0;
+#else
+    (void)first, (void)stride, (void)n;
+    return -ENOSYS;
+#endif
 }
 
 int goc__os_guard_heavy(void *addr, size_t len)

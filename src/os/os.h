@@ -34,6 +34,11 @@ void goc__os_release(void *addr, size_t len);
 int goc__os_guard_light_supported(void);
 int goc__os_guard_light(void *addr, size_t len);
 int goc__os_guard_heavy(void *addr, size_t len);
+/* Light guards on n pages spaced stride bytes apart from first, in as few
+ * system calls as the kernel allows (process_madvise on ourselves, 6.13+).
+ * Returns 0 when every page is guarded, a negative errno when the caller
+ * should fall back to one goc__os_guard_light per page. */
+int goc__os_guard_light_many(void *first, size_t stride, size_t n);
 /* How many heavy guards the process may spend, leaving room for the
  * mappings everything else in it needs. */
 long goc__os_guard_heavy_budget(void);
