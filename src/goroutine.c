@@ -158,7 +158,7 @@ static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const cha
     /* The go statement happens before the goroutine's execution begins. */
     goc__race_release(g);
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_release);
-    goc__runq_put_new(g); /* g may run, end and be reused from here on */
+    goc__runq_put_new(p, g); /* g may run, end and be reused from here on */
     return id;
 }
 

@@ -112,7 +112,7 @@ typedef struct goc_p {
 
     goc_g *curg;                /* running G (g0 when in the scheduler) */
     goc_g g0;                   /* the worker thread's own stack */
-    uint32_t schedtick;         /* Gs run; every 61st looks at the global queue first */
+    uint32_t globtick;          /* counts down: at 0, look at the global queue first */
     uint32_t nextstreak;        /* Gs taken from runnext in a row */
     uint64_t rng;
 
@@ -162,9 +162,7 @@ GOC_INTERNAL int goc__sched_nprocs(void);
 GOC_INTERNAL goc_p *goc__getp(void);           /* NULL on a plain thread */
 GOC_INTERNAL goc_g *goc__getg(void);           /* current G or thread descriptor */
 GOC_INTERNAL void goc__sched_set_poller(const goc_poller *poller);
-GOC_INTERNAL void goc__runq_put_new(goc_g *g); /* a just-created G */
-GOC_INTERNAL void goc__yield_global(void);     /* yield to the global queue's tail */
-GOC_INTERNAL bool goc__runq_full(goc_p *p);
+GOC_INTERNAL void goc__runq_put_new(goc_p *p, goc_g *g); /* a just-created G; p: the caller's */
 GOC_INTERNAL void goc__sched_goexit(goc_g *g) __attribute__((noreturn));
 GOC_INTERNAL void goc__sched_after_switch(goc_g *self);
 GOC_INTERNAL void goc__sched_stop(void);       /* goc_main: no G runs after this */

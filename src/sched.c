@@ -45,8 +45,9 @@
 
 #define RUNNEXT_STREAK 32
 #define STEAL_ROUNDS 4
+#define SPAWN_BACKLOG 32
 
-enum { PREV_YIELD = 1, PREV_YIELD_GLOBAL, PREV_PARK, PREV_DEAD };
+enum { PREV_YIELD = 1, PREV_PARK, PREV_DEAD };
 
 static struct {
     goc_spinlock lock;
@@ -221,7 +222,6 @@ static bool runq_empty(goc_p *p)
     return runq_len(p) == 0 && !atomic_load_explicit(&p->runnext, memory_order_acquire);
 }
 
-bool goc__runq_full(goc_p *p) { return runq_len(p) >= RUNQ_SIZE - 1; }
 
 static goc_g *runq_get_ring(goc_p *p)
 {
@@ -263,9 +263,10 @@ static goc_g *runq_next_local(goc_p *p)
     if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_relaxed)))
         return NULL;
     goc_g *g;
-    if (unlikely(p->schedtick % 61 == 0) &&
-        atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0) {
-        if ((g = globq_get(p, 1)))
+    if (unlikely(--p->globtick == 0)) {
+        p->globtick = 61;
+        if (atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0 &&
+            (g = globq_get(p, 1)))
             return g;
     }
     if (p->nextstreak < RUNNEXT_STREAK) {
@@ -458,9 +459,6 @@ static void post_switch(goc_p *p)
     case PREV_YIELD:
         runq_put(p, g, false);
         break;
-    case PREV_YIELD_GLOBAL:
-        globq_put(g);
-        break;
     case PREV_PARK:
         if (p->park_unlock) {
             /* The unlock function finishes the parking G's critical
@@ -499,10 +497,8 @@ static void switch_to(goc_p *p, goc_g *from, goc_g *to)
     }
     p->curg = to;
     to->p = p;
-    if (!(to->flags & G_SYSTEM)) {
+    if (!(to->flags & G_SYSTEM))
         atomic_store_explicit(&to->status, G_RUNNING, memory_order_relaxed);
-        p->schedtick++;
-    }
     bool dying = atomic_load_explicit(&from->status, memory_order_relaxed) == G_DEAD;
     goc__race_fiber_switch(to->race_fiber);
     goc__asan_start_switch(dying ? NULL : &from->asan_fake, to->stack.lo,
@@ -580,9 +576,8 @@ void goc__ready(goc_g *g)
     wakep();
 }
 
-void goc__runq_put_new(goc_g *g)
+void goc__runq_put_new(goc_p *p, goc_g *g)
 {
-    goc_p *p = goc__getp();
     if (!p) {
         globq_put(g);
         wakep();
@@ -590,9 +585,12 @@ void goc__runq_put_new(goc_g *g)
     }
     runq_put(p, g, true);
     wakep();
-    /* Back-pressure: a goroutine that fills its queue lets it drain. */
-    if (unlikely(goc__runq_full(p)) && !(p->curg->flags & G_SYSTEM))
-        goc__yield_global();
+    /* Back-pressure: a goroutine that has queued SPAWN_BACKLOG others lets
+     * them run before it goes on. A spawning loop then keeps a few dozen
+     * goroutines in flight, whose descriptors and stacks stay in the L1
+     * cache and TLB, instead of a long queue of cold ones. */
+    if (unlikely(runq_len(p) >= SPAWN_BACKLOG) && !(p->curg->flags & G_SYSTEM))
+        goc_yield();
 }
 
 void goc_yield(void)
@@ -611,19 +609,6 @@ void goc_yield(void)
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
     p->prev = g;
     p->prev_action = PREV_YIELD;
-    switch_to(p, g, next);
-}
-
-void goc__yield_global(void)
-{
-    goc_p *p = goc__getp();
-    goc_g *g = p->curg;
-    goc_g *next = runq_next_local(p);
-    if (!next)
-        return;
-    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-    p->prev = g;
-    p->prev_action = PREV_YIELD_GLOBAL;
     switch_to(p, g, next);
 }
 
@@ -831,7 +816,7 @@ static void sched_init(void)
         goc_p *p = &sched.allp[i];
         p->id = i;
         p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)goc__nanotime();
-        p->schedtick = 1;
+        p->globtick = 61;
     }
     atomic_store_explicit(&sched.started, true, memory_order_release);
     for (int i = 0; i < n; i++) {
