@@ -5,6 +5,7 @@
 #   make test       run every test in build/, build-asan/ and build-tsan/
 #   make test-fast  run the tests of the Release build only
 #   make race       run the tests under ThreadSanitizer only
+#   make test-aarch64  the AArch64 build's tests, cross-compiled, under qemu-user
 #   make demo       run the examples, each after a heading saying what it shows
 #   make bench      run the benchmarks against their Go twins (bench/run.sh)
 #   make install    install into $(PREFIX) (default /usr/local); honours DESTDIR
@@ -23,6 +24,7 @@ CTEST_FLAGS ?= --output-on-failure -j2
 BUILD := build
 BUILD_ASAN := build-asan
 BUILD_TSAN := build-tsan
+BUILD_AARCH64 := build-aarch64
 
 # $(call cmake_configure,DIR,CMAKE-ARGS): configure DIR unless it already is.
 # A change of CMakeLists.txt or of the file set is picked up by the build.
@@ -33,8 +35,9 @@ cmake_build = { $(call cmake_configure,$(1),$(2)) && $(CMAKE) --build $(1) -j$(N
 RELEASE_ARGS := -DCMAKE_BUILD_TYPE=Release
 ASAN_ARGS := -DGOC_SANITIZE=address
 TSAN_ARGS := -DGOC_SANITIZE=thread
+AARCH64_ARGS := -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake,-DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all test test-fast race demo bench install clean
+.PHONY: all test test-fast test-aarch64 race demo bench install clean
 
 all:
 	@$(call cmake_build,$(BUILD),$(RELEASE_ARGS))
@@ -74,6 +77,11 @@ test-fast:
 race:
 	@$(call run_tests,$(BUILD_TSAN):$(TSAN_ARGS))
 
+# The AArch64 port, cross-compiled and run under qemu-user (needs
+# gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user).
+test-aarch64:
+	@$(call run_tests,$(BUILD_AARCH64):$(AARCH64_ARGS))
+
 demo: all
 	@bash examples/demo.sh $(BUILD)
 
@@ -89,4 +97,4 @@ install:
 	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_AARCH64)

@@ -239,9 +239,15 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         goc__fatal_stack_overflow(g);
     goc_p *p = goc__getp();
     goc_g *cur = p ? p->curg : NULL;
-    if (cur && !(cur->flags & G_SYSTEM) && addr < cur->stack.lo &&
-        addr >= cur->stack.base - 65536) /* a large frame that jumped the guard */
-        goc__fatal_stack_overflow(cur);
+    if (cur && !(cur->flags & G_SYSTEM)) {
+        /* The running goroutine's stack pointer below its stack: it ran
+         * off the end, whatever it hit (an unguarded stack's neighbour, a
+         * frame larger than the guard). */
+        const char *sp = goc__os_fault_sp(uc);
+        if ((sp && sp < cur->stack.lo + 64 && sp >= cur->stack.base - (1 << 20)) ||
+            (addr < cur->stack.lo && addr >= cur->stack.base - 65536))
+            goc__fatal_stack_overflow(cur);
+    }
     chain(sig, si, uc, sig == SIGSEGV ? &old_segv : &old_bus);
 }
 

@@ -96,7 +96,13 @@ static inline int run_child(const char *scenario, const char *const *env, char *
          * sanitizers as leaking, nor make them change its exit status. */
         putenv("ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:use_sigaltstack=1");
         putenv("TSAN_OPTIONS=report_signal_unsafe=0:halt_on_error=1:exitcode=66");
-        execl(test_self, test_self, scenario, (char *)NULL);
+        /* Under an emulator (the AArch64 build runs in qemu-user), the
+         * child needs it too. */
+        const char *runner = getenv("GOC_TEST_RUNNER");
+        if (runner && *runner)
+            execlp(runner, runner, test_self, scenario, (char *)NULL);
+        else
+            execl(test_self, test_self, scenario, (char *)NULL);
         _exit(127);
     }
     close(pfd[1]);

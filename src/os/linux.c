@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -129,6 +130,17 @@ int goc__os_guard_light_supported(void)
     if (!p)
         return 0;
     int ok = goc__os_guard_light(p, pg) == 0;
+    if (ok) {
+        /* Trust, but verify: an emulator (qemu-user) may accept the advice
+         * and ignore it. Reading a guarded page through a system call
+         * fails with EFAULT instead of faulting. */
+        int fds[2];
+        if (pipe(fds) == 0) {
+            ok = write(fds[1], p, 1) < 0 && errno == EFAULT;
+            close(fds[0]);
+            close(fds[1]);
+        }
+    }
     goc__os_unreserve(p, 2 * pg);
     return ok;
 }
@@ -153,4 +165,17 @@ long goc__os_guard_heavy_budget(void)
 size_t goc__os_page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+void *goc__os_fault_sp(const void *ucontext)
+{
+    const ucontext_t *uc = ucontext;
+#if defined(__x86_64__)
+    return (void *)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (void *)uc->uc_mcontext.sp;
+#else
+    (void)uc;
+    return NULL;
+#endif
 }

@@ -45,4 +45,7 @@ long goc__os_guard_heavy_budget(void);
 
 size_t goc__os_page_size(void);
 
+/* The stack pointer of the context a signal interrupted (NULL if unknown). */
+void *goc__os_fault_sp(const void *ucontext);
+
 #endif
