@@ -607,8 +607,14 @@ void goc_yield(void)
     if (!next && !(next = globq_get(p, 0)))
         return; /* nothing else to run here */
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-    p->prev = g;
-    p->prev_action = PREV_YIELD;
+    if (sched.single) {
+        /* With one P no other thread ever takes from its queue, so g may be
+         * queued before its context is saved: no hand-off needed. */
+        runq_put(p, g, false);
+    } else {
+        p->prev = g;
+        p->prev_action = PREV_YIELD;
+    }
     switch_to(p, g, next);
 }
 
