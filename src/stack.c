@@ -41,6 +41,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,9 @@
 #define ARENAS_MAX 16384 /* 16 M default-size goroutines */
 #define P_CACHE_MAX 512
 #define HOT_MAX 2048
+#define PREFAULT_AHEAD 2048
+#define PREFAULT_BATCH 64
+#define PREFAULT_LEAD 128
 #define CANARY_BYTES GOC_STACK_CANARY
 #define SLOT_COLORS 32
 #define DEFAULT_USABLE (128 * 1024)
@@ -78,12 +82,19 @@ static struct {
     long heavy_used;
     struct arena arenas[ARENAS_MAX];
     _Atomic int narenas;
+    int cur;            /* the arena being carved */
+    bool prefault;      /* the prefaulter runs */
+    _Atomic size_t carved_lin;     /* slots carved, counted across arenas */
+    _Atomic size_t populated_lin;  /* slots whose top page the prefaulter committed */
+    _Atomic uint32_t prefault_sleeping;
     goc_g *hot;         /* global list of warm dead Gs, via cachelink */
     long nhot;
     struct cold_slot *cold;
     size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
 } stk = {.lock = GOC_SPINLOCK_INIT};
+
+static void prefault_start(void);
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
@@ -131,6 +142,7 @@ static void stack_init_locked(void)
     stk.light = allow_light && goc__os_guard_light_supported();
     stk.heavy_budget = allow_heavy ? goc__os_guard_heavy_budget() : 0;
     stk.inited = true;
+    prefault_start();
 }
 
 size_t goc__stack_default_size(void)
@@ -176,31 +188,125 @@ static uint8_t guard_slot(char *base)
     return STACK_GUARD_NONE;
 }
 
-/* A new default-size slot. Called with stk.lock held. */
+/* Reserves arena n (stk.lock held). */
+static struct arena *reserve_arena_locked(int n)
+{
+    if (n == ARENAS_MAX)
+        return NULL;
+    char *base = goc__os_reserve(stk.slot * ARENA_SLOTS);
+    if (!base)
+        return NULL;
+    struct arena *a = &stk.arenas[n];
+    a->base = base;
+    /* Guard every slot of the arena now, in a few system calls rather than
+     * one per goroutine. */
+    a->guarded = stk.light && goc__os_guard_light_many(base, stk.slot, ARENA_SLOTS) == 0;
+    atomic_store_explicit(&a->carved, 0, memory_order_relaxed);
+    atomic_store_explicit(&stk.narenas, n + 1, memory_order_release);
+    return a;
+}
+
+static void prefault_kick(size_t carved_lin);
+
+/* A new default-size slot. Called with stk.lock held. Arenas are carved in
+ * order; the prefaulter may have reserved the next ones already. */
 static goc_g *carve_locked(void)
 {
     int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
-    struct arena *a = n ? &stk.arenas[n - 1] : NULL;
+    struct arena *a = n ? &stk.arenas[stk.cur] : NULL;
     if (!a || atomic_load_explicit(&a->carved, memory_order_relaxed) == ARENA_SLOTS) {
-        if (n == ARENAS_MAX)
+        if (a && stk.cur + 1 < n)
+            a = &stk.arenas[++stk.cur];
+        else if (!(a = reserve_arena_locked(n)))
             return NULL;
-        char *base = goc__os_reserve(stk.slot * ARENA_SLOTS);
-        if (!base)
-            return NULL;
-        a = &stk.arenas[n];
-        a->base = base;
-        /* Guard every slot of the arena now, in a few system calls rather
-         * than one per goroutine. */
-        a->guarded = stk.light && goc__os_guard_light_many(base, stk.slot, ARENA_SLOTS) == 0;
-        atomic_store_explicit(&a->carved, 0, memory_order_relaxed);
-        atomic_store_explicit(&stk.narenas, n + 1, memory_order_release);
+        else
+            stk.cur = n;
     }
     size_t i = atomic_load_explicit(&a->carved, memory_order_relaxed);
     char *base = a->base + i * stk.slot;
     goc_g *g = slot_layout(base, stk.slot, a->guarded ? STACK_GUARD_LIGHT : guard_slot(base), 0);
     g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
     atomic_store_explicit(&a->carved, i + 1, memory_order_release);
+    prefault_kick((size_t)stk.cur * ARENA_SLOTS + i + 1);
     return g;
+}
+
+/* ---- The prefaulter ----
+ * A fresh slot costs its first page fault, the bulk of what starting a
+ * goroutine on new memory costs (1.5-2 us on a VM here, most of it the
+ * kernel zeroing and accounting the page). A background thread commits the
+ * top page of the next PREFAULT_AHEAD slots to be carved, in batches
+ * (MADV_POPULATE_WRITE, through process_madvise where the kernel allows),
+ * so a spawning burst finds them ready and the work runs on an otherwise
+ * idle CPU. It touches only slots not yet carved, never their contents:
+ * populating an already present page is a no-op. At most PREFAULT_AHEAD
+ * pages (8 MiB) are committed ahead of use. GOC_STACK_PREFAULT=0 turns it
+ * off. */
+
+static void prefault_kick(size_t carved_lin)
+{
+    if (!stk.prefault)
+        return;
+    atomic_store_explicit(&stk.carved_lin, carved_lin, memory_order_relaxed);
+    if (atomic_load_explicit(&stk.populated_lin, memory_order_relaxed) <
+            carved_lin + PREFAULT_AHEAD / 2 &&
+        atomic_load_explicit(&stk.prefault_sleeping, memory_order_relaxed)) {
+        atomic_store_explicit(&stk.prefault_sleeping, 0, memory_order_release);
+        goc__futex_wake(&stk.prefault_sleeping, 1);
+    }
+}
+
+static void *prefault_main(void *arg)
+{
+    (void)arg;
+    size_t pop = 0;
+    for (;;) {
+        size_t carved = atomic_load_explicit(&stk.carved_lin, memory_order_relaxed);
+        if (pop < carved + PREFAULT_LEAD)
+            pop = carved + PREFAULT_LEAD; /* behind: work where the carver is not */
+        if (pop >= carved + PREFAULT_AHEAD) {
+            atomic_store_explicit(&stk.prefault_sleeping, 1, memory_order_release);
+            if (atomic_load_explicit(&stk.carved_lin, memory_order_acquire) == carved)
+                goc__futex_wait(&stk.prefault_sleeping, 1, -1);
+            continue;
+        }
+        int ai = (int)(pop / ARENA_SLOTS);
+        size_t j = pop % ARENA_SLOTS;
+        if (ai >= atomic_load_explicit(&stk.narenas, memory_order_acquire)) {
+            goc__spin_lock(&stk.lock);
+            int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
+            if (ai >= n && (ai > n || !reserve_arena_locked(n))) {
+                goc__spin_unlock(&stk.lock);
+                stk.prefault = false; /* out of address space: stop */
+                return NULL;
+            }
+            goc__spin_unlock(&stk.lock);
+        }
+        size_t k = ARENA_SLOTS - j < PREFAULT_BATCH ? ARENA_SLOTS - j : PREFAULT_BATCH;
+        char *first_top = stk.arenas[ai].base + (j + 1) * stk.slot - stk.page;
+        if (goc__os_populate_many(first_top, stk.slot, k) != 0) {
+            stk.prefault = false; /* the kernel cannot: leave it to faults */
+            return NULL;
+        }
+        pop += k;
+        atomic_store_explicit(&stk.populated_lin, pop, memory_order_relaxed);
+    }
+}
+
+static void prefault_start(void)
+{
+    const char *env = getenv("GOC_STACK_PREFAULT");
+    if (env && !strcmp(env, "0"))
+        return;
+    stk.prefault = true;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (pthread_create(&th, &attr, prefault_main, NULL) != 0)
+        stk.prefault = false;
+    pthread_attr_destroy(&attr);
 }
 
 static goc_g *alloc_custom(size_t usable)

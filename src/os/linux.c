@@ -18,6 +18,9 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 int goc__os_ncpu(void)
 {
@@ -83,7 +86,10 @@ int goc__os_guard_light(void *addr, size_t len)
     return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : -errno;
 }
 
-int goc__os_guard_light_many(void *first, size_t stride, size_t n)
+/* madvise(advice) on n pages spaced stride apart: one process_madvise call
+ * per 256 pages where the kernel takes any advice that way (6.13+), else
+ * -ENOSYS/-EINVAL for the caller to fall back. */
+static int madvise_many(void *first, size_t stride, size_t n, int advice)
 {
 #if defined(SYS_pidfd_open) && defined(SYS_process_madvise)
     static _Atomic int self_fd = -1;
@@ -106,16 +112,32 @@ int goc__os_guard_light_many(void *first, size_t stride, size_t n)
             iov[i].iov_base = (char *)first + (done + i) * stride;
             iov[i].iov_len = page;
         }
-        long r = syscall(SYS_process_madvise, fd, iov, k, MADV_GUARD_INSTALL, 0);
+        long r = syscall(SYS_process_madvise, fd, iov, k, advice, 0);
         if (r != (long)(k * page))
             return r < 0 ? -errno : -EIO;
         done += k;
     }
     return 0;
 #else
-    (void)first, (void)stride, (void)n;
+    (void)first, (void)stride, (void)n, (void)advice;
     return -ENOSYS;
 #endif
+}
+
+int goc__os_guard_light_many(void *first, size_t stride, size_t n)
+{
+    return madvise_many(first, stride, n, MADV_GUARD_INSTALL);
+}
+
+int goc__os_populate_many(void *first, size_t stride, size_t n)
+{
+    if (madvise_many(first, stride, n, MADV_POPULATE_WRITE) == 0)
+        return 0;
+    size_t page = goc__os_page_size();
+    for (size_t i = 0; i < n; i++)
+        if (madvise((char *)first + i * stride, page, MADV_POPULATE_WRITE) != 0)
+            return -errno;
+    return 0;
 }
 
 int goc__os_guard_heavy(void *addr, size_t len)

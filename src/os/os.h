@@ -39,6 +39,10 @@ int goc__os_guard_heavy(void *addr, size_t len);
  * Returns 0 when every page is guarded, a negative errno when the caller
  * should fall back to one goc__os_guard_light per page. */
 int goc__os_guard_light_many(void *first, size_t stride, size_t n);
+/* Commits n pages spaced stride bytes apart from first (writable, zero),
+ * as if each had been touched: MADV_POPULATE_WRITE, batched where the
+ * kernel allows. 0 on success, a negative errno if the kernel cannot. */
+int goc__os_populate_many(void *first, size_t stride, size_t n);
 /* How many heavy guards the process may spend, leaving room for the
  * mappings everything else in it needs. */
 long goc__os_guard_heavy_budget(void);
