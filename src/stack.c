@@ -83,7 +83,7 @@ static struct {
     struct arena arenas[ARENAS_MAX];
     _Atomic int narenas;
     int cur;            /* the arena being carved */
-    bool prefault;      /* the prefaulter runs */
+    _Atomic bool prefault; /* the prefaulter runs */
     _Atomic size_t carved_lin;     /* slots carved, counted across arenas */
     _Atomic size_t populated_lin;  /* slots whose top page the prefaulter committed */
     _Atomic uint32_t prefault_sleeping;
@@ -245,7 +245,7 @@ static goc_g *carve_locked(void)
 
 static void prefault_kick(size_t carved_lin)
 {
-    if (!stk.prefault)
+    if (!atomic_load_explicit(&stk.prefault, memory_order_relaxed))
         return;
     atomic_store_explicit(&stk.carved_lin, carved_lin, memory_order_relaxed);
     if (atomic_load_explicit(&stk.populated_lin, memory_order_relaxed) <
@@ -277,7 +277,7 @@ static void *prefault_main(void *arg)
             int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
             if (ai >= n && (ai > n || !reserve_arena_locked(n))) {
                 goc__spin_unlock(&stk.lock);
-                stk.prefault = false; /* out of address space: stop */
+                atomic_store(&stk.prefault, false); /* out of address space: stop */
                 return NULL;
             }
             goc__spin_unlock(&stk.lock);
@@ -285,7 +285,7 @@ static void *prefault_main(void *arg)
         size_t k = ARENA_SLOTS - j < PREFAULT_BATCH ? ARENA_SLOTS - j : PREFAULT_BATCH;
         char *first_top = stk.arenas[ai].base + (j + 1) * stk.slot - stk.page;
         if (goc__os_populate_many(first_top, stk.slot, k) != 0) {
-            stk.prefault = false; /* the kernel cannot: leave it to faults */
+            atomic_store(&stk.prefault, false); /* the kernel cannot: leave it to faults */
             return NULL;
         }
         pop += k;
@@ -298,14 +298,14 @@ static void prefault_start(void)
     const char *env = getenv("GOC_STACK_PREFAULT");
     if (env && !strcmp(env, "0"))
         return;
-    stk.prefault = true;
+    atomic_store(&stk.prefault, true);
     pthread_t th;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 * 1024);
     if (pthread_create(&th, &attr, prefault_main, NULL) != 0)
-        stk.prefault = false;
+        atomic_store(&stk.prefault, false);
     pthread_attr_destroy(&attr);
 }
 
