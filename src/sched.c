@@ -46,6 +46,7 @@
 #define RUNNEXT_STREAK 32
 #define STEAL_ROUNDS 4
 #define SPAWN_BACKLOG 32
+#define SPIN_NS 20000
 
 enum { PREV_YIELD = 1, PREV_PARK, PREV_DEAD };
 
@@ -666,6 +667,35 @@ static bool any_work(void)
     return false;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* A spinning P that found nothing watches the queues a little longer
+ * before it sleeps: waking a sleeping worker costs the waker a system call
+ * and the sleeper microseconds, more than a short spin when work comes
+ * back at once (a spawning loop, a producer a step ahead). Bounded by
+ * SPIN_NS. */
+static goc_g *spin_for_work(goc_p *p)
+{
+    int64_t until = goc__nanotime() + SPIN_NS;
+    do {
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        if (any_work()) {
+            goc_g *g = globq_get(p, 0);
+            if (g || (g = steal_work(p)))
+                return g;
+        }
+    } while (goc__nanotime() < until);
+    return NULL;
+}
+
 /* Blocks p's thread until it is told to look for work, or until deadline. */
 static void idle_sleep(goc_p *p, int64_t deadline)
 {
@@ -711,8 +741,8 @@ static goc_g *findrunnable(goc_p *p)
                     atomic_fetch_add_explicit(&sched.nspinning, 1, memory_order_acq_rel);
                 }
             }
-            if (p->spinning)
-                g = steal_work(p);
+            if (p->spinning && !(g = steal_work(p)))
+                g = spin_for_work(p);
         }
         if (g) {
             reset_spinning(p);
