@@ -259,7 +259,7 @@ static goc_g *runq_take_next(goc_p *p)
 
 /* The next G this P should run from its own queues (and, every 61st
  * schedule, the global one), without blocking. */
-static goc_g *runq_next_local(goc_p *p)
+static inline __attribute__((always_inline)) goc_g *runq_next_local(goc_p *p)
 {
     if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_relaxed)))
         return NULL;
@@ -450,7 +450,7 @@ void goc__thread_outside_dec(void)
 
 /* Publishes the G that switched away from p (see the file comment). Runs on
  * the stack of whatever runs next on p. */
-static void post_switch(goc_p *p)
+static inline __attribute__((always_inline)) void post_switch(goc_p *p)
 {
     goc_g *g = p->prev;
     if (!g)
@@ -488,7 +488,7 @@ void goc__sched_after_switch(goc_g *self)
 
 /* Switches from the running context `from` to `to` on p. Returns when
  * something switches back to `from`, possibly on another P. */
-static void switch_to(goc_p *p, goc_g *from, goc_g *to)
+static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *from, goc_g *to)
 {
     if (!(from->flags & G_SYSTEM)) {
         /* The frame address stands in for the stack pointer: both must be
