@@ -219,6 +219,8 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
 {
     if (!main_fn)
         return -EINVAL;
+    if (atomic_load_explicit(&main_state.mode, memory_order_acquire))
+        return -EBUSY; /* once per process, as there is one func main */
     main_state.fn = main_fn;
     main_state.argc = argc;
     main_state.argv = argv;

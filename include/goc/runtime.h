@@ -46,7 +46,8 @@ typedef struct goc_go_options {
  * no goroutine is started or resumed after goroutine 1 returns. Call it once,
  * from the process's main thread, before any other goc call:
  *     int main(int argc, char **argv) { return goc_main(real_main, argc, argv); }
- * Parks: the calling thread blocks until goroutine 1 returns. */
+ * Parks: the calling thread blocks until goroutine 1 returns. Returns
+ * -EINVAL for a NULL main_fn, -EBUSY if called a second time. */
 GOC_API int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv);
 
 /* Starts fn(arg) in a new goroutine, like `go fn(arg)`. Returns the new
