@@ -24,13 +24,6 @@ static inline void goc__race_fiber_destroy(void *f) { if (f) __tsan_destroy_fibe
 static inline void goc__race_fiber_switch(void *f) { __tsan_switch_to_fiber(f, 1); }
 static inline void goc__race_acquire(void *addr) { __tsan_acquire(addr); }
 static inline void goc__race_release(void *addr) { __tsan_release(addr); }
-void AnnotateNewMemory(const char *file, int line, const volatile void *mem, size_t size);
-/* Memory that starts a new life (a reused goroutine stack): forget its
- * history, as Go's race runtime is told about a new stack (racemalloc). */
-static inline void goc__race_new_memory(void *addr, size_t size)
-{
-    AnnotateNewMemory(__FILE__, __LINE__, addr, size);
-}
 #else
 static inline void *goc__race_fiber_current(void) { return NULL; }
 static inline void *goc__race_fiber_create(void) { return NULL; }
@@ -38,7 +31,6 @@ static inline void goc__race_fiber_destroy(void *f) { (void)f; }
 static inline void goc__race_fiber_switch(void *f) { (void)f; }
 static inline void goc__race_acquire(void *addr) { (void)addr; }
 static inline void goc__race_release(void *addr) { (void)addr; }
-static inline void goc__race_new_memory(void *addr, size_t size) { (void)addr, (void)size; }
 #endif
 
 #if defined(GOC_SANITIZE_ADDRESS)

@@ -88,6 +88,12 @@ goc_g *goc__getg(void)
 
 int goc__sched_nprocs(void) { return sched.nprocs; }
 
+bool goc__sched_others_running(void)
+{
+    return sched.nprocs > atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
+                              atomic_load_explicit(&sched.nspinning, memory_order_relaxed) + 1;
+}
+
 static uint32_t fastrand(goc_p *p)
 {
     /* xorshift64* */
@@ -621,6 +627,12 @@ void goc_yield(void)
 
 void goc__sched_goexit(goc_g *g)
 {
+    /* The next goroutine on this stack slot acquires g in goc__gentry, so
+     * TSan sees its writes to the reused stack ordered after this one's.
+     * (TSan's AnnotateNewMemory did not stop those reports here.) The cost:
+     * a race between this goroutine and a later one that reuses its slot
+     * goes unreported; races between goroutines alive at once do not. */
+    goc__race_release(g);
     goc_p *p = g->p;
     atomic_store_explicit(&p->nexited,
                           atomic_load_explicit(&p->nexited, memory_order_relaxed) + 1,

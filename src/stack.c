@@ -338,7 +338,6 @@ static goc_g *recycle(goc_g *g)
     g->asan_fake = NULL;
     atomic_store_explicit(&g->wake, 0, memory_order_relaxed);
     goc__asan_unpoison(g->stack.lo, (size_t)(g->stack.hi - g->stack.lo));
-    goc__race_new_memory(g->stack.lo, (size_t)(g->stack.hi - g->stack.lo));
     return g;
 }
 

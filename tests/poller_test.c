@@ -168,11 +168,18 @@ static void spin_body(void *arg)
     goc_waitgroup_done(&wg);
 }
 
+static _Atomic int spawner_known;
+
 static void *spawner_thread(void *arg)
 {
     (void)arg;
-    /* From a plain thread, while the workers sleep (one of them in poll):
-     * new work must wake one. */
+    (void)goc_id(); /* known to goc from now on: no deadlock while it runs */
+    atomic_store(&spawner_known, 1);
+    /* Wait (bounded) until the main goroutine waits, so the workers are
+     * asleep, one of them in poll: new work from here must wake one. */
+    for (long i = 0; i < 100000000L && !(__atomic_load_n(&wg.state, __ATOMIC_ACQUIRE) & 0xffffffffu);
+         i++)
+        sched_yield();
     for (int i = 0; i < 100; i++)
         goc_go(spin_body, NULL);
     return NULL;
@@ -183,6 +190,8 @@ TEST(new_work_wakes_poller)
     goc_waitgroup_add(&wg, 100);
     pthread_t th;
     pthread_create(&th, NULL, spawner_thread, NULL);
+    for (long i = 0; i < 100000000L && !atomic_load(&spawner_known); i++)
+        goc_yield();
     goc_waitgroup_wait(&wg);
     pthread_join(th, NULL);
     CHECK(atomic_load(&spun) == 100);
