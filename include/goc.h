@@ -3,6 +3,7 @@
 #define GOC_H
 
 #include "goc/runtime.h"
+#include "goc/chan.h"
 #include "goc/sync.h"
 
 #endif

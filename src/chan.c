@@ -1,0 +1,437 @@
+/* chan.c: channels, as Go's runtime/chan.go builds them.
+ *
+ * Invariants (c->lock held):
+ *   At least one of c->sendq and c->recvq is empty, except for an
+ *   unbuffered channel with a single goroutine blocked on it both sending
+ *   and receiving through select (the size of the send and receive queues
+ *   are then bounded only by the select's cases).
+ *   For a buffered channel:
+ *     c->qcount > 0 implies that c->recvq is empty;
+ *     c->qcount < c->dataqsiz implies that c->sendq is empty.
+ *   c->closed goes 0 -> 1 once, under the lock; closed implies both queues
+ *   empty once close has returned (close wakes every waiter).
+ *
+ * Locking. c->lock is a goc_spinlock guarding every field but magic, refs
+ * and elemsize/dataqsiz/buf (fixed at make). It is never held across a park:
+ * a G that must wait enqueues a goc_sudog on its own stack under the lock and
+ * parks with unlock_chan as the park's unlock function, which drops the lock
+ * after the G's context is saved; a waker that dequeues it can therefore
+ * never ready it early. Wakers copy the value while holding the lock, then
+ * unlock, then ready the G (into the waker's runnext slot, so a pair that
+ * hands values back and forth stays on one core). select.c locks several
+ * channels, always in address order.
+ *
+ * The fast paths of the non-blocking forms read qcount, closed and the
+ * queues' heads without the lock, as Go's do: an answer "would block" is
+ * only given if the channel was not ready at one instant during the call.
+ *
+ * Race detector. The runtime is not instrumented; it tells TSan about the
+ * edges Go's memory model promises: each buffer slot is acquired and
+ * released around every copy through it (a send happens before the receive
+ * that takes its value; the k-th receive happens before the (k+C)-th send
+ * completes); a waiter releases its sudog before parking and the waker
+ * acquires it before copying (the waiting side's writes are visible to the
+ * direct copy), and goc__ready publishes the waker's side to the woken G;
+ * close releases the channel and a receive that sees it closed acquires it.
+ *
+ * Lifetime: see goc/chan.h. A G that parks holds a reference of its own
+ * until it returns from the operation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "chan.h"
+
+/* ---- Wait queues (c->lock held) ---- */
+
+void goc__waitq_enqueue(goc_waitq *q, goc_sudog *sg)
+{
+    sg->next = NULL;
+    sg->prev = q->last;
+    if (q->last)
+        q->last->next = sg;
+    else
+        __atomic_store_n(&q->first, sg, __ATOMIC_RELEASE);
+    q->last = sg;
+}
+
+void goc__waitq_remove(goc_waitq *q, goc_sudog *sg)
+{
+    if (sg->prev)
+        sg->prev->next = sg->next;
+    else if (q->first == sg)
+        __atomic_store_n(&q->first, sg->next, __ATOMIC_RELEASE);
+    else
+        return; /* not queued (already dequeued by a waker) */
+    if (sg->next)
+        sg->next->prev = sg->prev;
+    else
+        q->last = sg->prev;
+    sg->next = sg->prev = NULL;
+}
+
+/* The oldest waiter, skipping (and dropping) select waiters whose select
+ * another channel has already won. */
+goc_sudog *goc__waitq_dequeue(goc_waitq *q)
+{
+    for (;;) {
+        goc_sudog *sg = q->first;
+        if (!sg)
+            return NULL;
+        __atomic_store_n(&q->first, sg->next, __ATOMIC_RELEASE);
+        if (sg->next)
+            sg->next->prev = NULL;
+        else
+            q->last = NULL;
+        sg->next = sg->prev = NULL;
+        if (sg->selectdone) {
+            uint32_t zero = 0;
+            if (!atomic_compare_exchange_strong_explicit(sg->selectdone, &zero, 1,
+                                                         memory_order_acq_rel,
+                                                         memory_order_relaxed))
+                continue;
+        }
+        return sg;
+    }
+}
+
+/* ---- Making and freeing ---- */
+
+goc_chan *goc_chan_make(size_t elem_size, size_t cap)
+{
+    if (elem_size >= (1u << 16) || (elem_size && cap > (SIZE_MAX / 2 - sizeof(goc_chan)) / elem_size)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t bytes = elem_size * cap;
+    if (bytes == 0)
+        bytes = 1;
+    goc_chan *c = malloc(sizeof *c + bytes);
+    if (!c) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(c, 0, sizeof *c);
+    c->magic = GOC_CHAN_MAGIC;
+    atomic_init(&c->refs, 1);
+    c->dataqsiz = cap;
+    c->elemsize = elem_size;
+    c->buf = (char *)(c + 1);
+    return c;
+}
+
+goc_chan *goc_chan_retain(goc_chan *c)
+{
+    if (c) {
+        goc__chan_check(c);
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    }
+    return c;
+}
+
+void goc_chan_release(goc_chan *c)
+{
+    if (!c)
+        return;
+    goc__chan_check(c);
+    /* What every holder did happens before the free. */
+    goc__race_release(&c->refs);
+    int32_t old = atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel);
+    if (old > 1)
+        return;
+    if (old < 1)
+        goc__fatal("goc: channel released more often than retained");
+    goc__race_acquire(&c->refs);
+    __atomic_store_n(&c->magic, GOC_CHAN_FREED, __ATOMIC_RELAXED);
+    free(c);
+}
+
+size_t goc_chan_len(goc_chan *c)
+{
+    if (!c)
+        return 0;
+    goc__chan_check(c);
+    return __atomic_load_n(&c->qcount, __ATOMIC_RELAXED);
+}
+
+size_t goc_chan_cap(goc_chan *c)
+{
+    if (!c)
+        return 0;
+    goc__chan_check(c);
+    return c->dataqsiz;
+}
+
+size_t goc_chan_elem_size(goc_chan *c)
+{
+    if (!c)
+        return 0;
+    goc__chan_check(c);
+    return c->elemsize;
+}
+
+/* ---- Copies (c->lock held) ---- */
+
+void goc__chan_bufsend_locked(goc_chan *c, const void *elem)
+{
+    goc__chan_race_slot(c, c->sendx, true);
+    goc__chan_copy(goc__chanbuf(c, c->sendx), elem, c->elemsize);
+    goc__chan_race_slot(c, c->sendx, false);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELEASE);
+}
+
+void goc__chan_bufrecv_locked(goc_chan *c, void *out)
+{
+    char *qp = goc__chanbuf(c, c->recvx);
+    goc__chan_race_slot(c, c->recvx, true);
+    if (out)
+        goc__chan_copy(out, qp, c->elemsize);
+    if (c->elemsize)
+        memset(qp, 0, c->elemsize);
+    goc__chan_race_slot(c, c->recvx, false);
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELEASE);
+}
+
+/* A send that found receiver sg waiting (so the buffer is empty): the value
+ * goes straight to the receiver's memory. */
+void goc__chan_send_locked(goc_chan *c, goc_sudog *sg, const void *elem)
+{
+    goc__race_acquire(sg);
+    if (c->dataqsiz) {
+        /* Go's racenotify on the slot the value notionally passes through. */
+        goc__chan_race_slot(c, c->recvx, true);
+        goc__chan_race_slot(c, c->recvx, false);
+        if (++c->recvx == c->dataqsiz)
+            c->recvx = 0;
+        c->sendx = c->recvx;
+    }
+    if (sg->elem)
+        goc__chan_copy(sg->elem, elem, c->elemsize);
+}
+
+/* A receive that found sender sg waiting. Unbuffered: take its value
+ * directly. Buffered (then full): take the head of the queue and put the
+ * sender's value at the tail, which is the same slot. */
+void goc__chan_recv_locked(goc_chan *c, goc_sudog *sg, void *out)
+{
+    goc__race_acquire(sg);
+    if (c->dataqsiz == 0) {
+        if (out)
+            goc__chan_copy(out, sg->elem, c->elemsize);
+        return;
+    }
+    char *qp = goc__chanbuf(c, c->recvx);
+    goc__chan_race_slot(c, c->recvx, true);
+    if (out)
+        goc__chan_copy(out, qp, c->elemsize);
+    goc__chan_copy(qp, sg->elem, c->elemsize);
+    goc__chan_race_slot(c, c->recvx, false);
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    c->sendx = c->recvx;
+}
+
+/* After c->lock is dropped. sg's G is parked until this readies it; sg is
+ * on its stack, so nothing here may touch sg after goc__ready. */
+void goc__chan_wake(goc_sudog *sg, bool success)
+{
+    goc_g *g = sg->g;
+    sg->success = success;
+    g->param = sg;
+    goc__ready(g);
+}
+
+static bool unlock_chan(goc_g *g, void *arg)
+{
+    (void)g;
+    goc__spin_unlock(&((goc_chan *)arg)->lock);
+    return true;
+}
+
+/* ---- Send ---- */
+
+static bool chan_full(goc_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return __atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE) == NULL;
+    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == c->dataqsiz;
+}
+
+/* Returns false only if !block and the send would block. */
+static bool chansend(goc_chan *c, const void *elem, bool block)
+{
+    if (!c) {
+        if (!block)
+            return false;
+        goc__park(NULL, NULL, "chan send (nil chan)");
+        goc__fatal("unreachable");
+    }
+    goc__chan_check(c);
+    /* Fast path of a failing non-blocking send: not closed and full, read
+     * in that order (a close after the first read still makes the answer
+     * right at the instant of the first). */
+    if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) && chan_full(c))
+        return false;
+
+    goc__spin_lock(&c->lock);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+        goc__spin_unlock(&c->lock);
+        goc_panic("send on closed channel");
+    }
+    goc_sudog *sg = goc__waitq_dequeue(&c->recvq);
+    if (sg) {
+        goc__chan_send_locked(c, sg, elem);
+        goc__spin_unlock(&c->lock);
+        goc__chan_wake(sg, true);
+        return true;
+    }
+    if (c->qcount < c->dataqsiz) {
+        goc__chan_bufsend_locked(c, elem);
+        goc__spin_unlock(&c->lock);
+        return true;
+    }
+    if (!block) {
+        goc__spin_unlock(&c->lock);
+        return false;
+    }
+
+    /* Slow path: wait for a receiver. */
+    goc_sudog me = {.g = goc__getg(), .elem = (void *)elem, .c = c};
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    goc__waitq_enqueue(&c->sendq, &me);
+    goc__race_release(&me);
+    goc__park(unlock_chan, c, "chan send");
+    bool closed = !me.success;
+    goc_chan_release(c);
+    if (closed)
+        goc_panic("send on closed channel");
+    return true;
+}
+
+void goc_chan_send(goc_chan *c, const void *elem) { chansend(c, elem, true); }
+
+int goc_chan_try_send(goc_chan *c, const void *elem)
+{
+    return chansend(c, elem, false) ? GOC_CHAN_OK : -EAGAIN;
+}
+
+/* ---- Receive ---- */
+
+static bool chan_empty(goc_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) == NULL;
+    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Returns GOC_CHAN_OK, GOC_CHAN_CLOSED, or (only if !block) -EAGAIN. */
+static int chanrecv(goc_chan *c, void *out, bool block)
+{
+    if (!c) {
+        if (!block)
+            return -EAGAIN;
+        goc__park(NULL, NULL, "chan receive (nil chan)");
+        goc__fatal("unreachable");
+    }
+    goc__chan_check(c);
+    /* Fast path of a failing non-blocking receive, as Go's: empty, then
+     * not closed (would block); or closed and still empty (closed). */
+    if (!block && chan_empty(c)) {
+        if (!atomic_load_explicit(&c->closed, memory_order_acquire))
+            return -EAGAIN;
+        if (chan_empty(c)) {
+            goc__race_acquire(c);
+            if (out)
+                memset(out, 0, c->elemsize);
+            return GOC_CHAN_CLOSED;
+        }
+    }
+
+    goc__spin_lock(&c->lock);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed) && c->qcount == 0) {
+        goc__spin_unlock(&c->lock);
+        goc__race_acquire(c);
+        if (out)
+            memset(out, 0, c->elemsize);
+        return GOC_CHAN_CLOSED;
+    }
+    goc_sudog *sg = goc__waitq_dequeue(&c->sendq);
+    if (sg) {
+        goc__chan_recv_locked(c, sg, out);
+        goc__spin_unlock(&c->lock);
+        goc__chan_wake(sg, true);
+        return GOC_CHAN_OK;
+    }
+    if (c->qcount > 0) {
+        goc__chan_bufrecv_locked(c, out);
+        goc__spin_unlock(&c->lock);
+        return GOC_CHAN_OK;
+    }
+    if (!block) {
+        goc__spin_unlock(&c->lock);
+        return -EAGAIN;
+    }
+
+    /* Slow path: wait for a sender or close. */
+    goc_sudog me = {.g = goc__getg(), .elem = out, .c = c};
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    goc__waitq_enqueue(&c->recvq, &me);
+    goc__race_release(&me);
+    goc__park(unlock_chan, c, "chan receive");
+    bool ok = me.success;
+    if (!ok) {
+        goc__race_acquire(c);
+        if (out)
+            memset(out, 0, c->elemsize);
+    }
+    goc_chan_release(c);
+    return ok ? GOC_CHAN_OK : GOC_CHAN_CLOSED;
+}
+
+bool goc_chan_recv(goc_chan *c, void *out) { return chanrecv(c, out, true) == GOC_CHAN_OK; }
+
+int goc_chan_try_recv(goc_chan *c, void *out) { return chanrecv(c, out, false); }
+
+/* ---- Close ---- */
+
+void goc_chan_close(goc_chan *c)
+{
+    if (!c)
+        goc_panic("close of nil channel");
+    goc__chan_check(c);
+    goc__spin_lock(&c->lock);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+        goc__spin_unlock(&c->lock);
+        goc_panic("close of closed channel");
+    }
+    goc__race_release(c);
+    atomic_store_explicit(&c->closed, 1, memory_order_release);
+
+    /* Every waiter, receivers first (they get zero values), then senders
+     * (they panic); linked through next, woken after the unlock. */
+    goc_sudog *list = NULL, **tail = &list;
+    goc_sudog *sg;
+    while ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+        if (sg->elem) {
+            goc__race_acquire(sg);
+            memset(sg->elem, 0, c->elemsize);
+        }
+        *tail = sg;
+        tail = &sg->next;
+    }
+    while ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
+        *tail = sg;
+        tail = &sg->next;
+    }
+    *tail = NULL;
+    goc__spin_unlock(&c->lock);
+    while (list) {
+        sg = list;
+        list = sg->next;
+        goc__chan_wake(sg, false);
+    }
+}
