@@ -159,6 +159,9 @@ typedef struct goc_poller {
 /* The scheduler (sched.c). */
 GOC_INTERNAL void goc__sched_start(void);      /* idempotent */
 GOC_INTERNAL int goc__sched_nprocs(void);
+/* Another P is running goroutines (not idle, not spinning): a lock holder
+ * may be running and release soon, so spinning on the lock can pay. */
+GOC_INTERNAL bool goc__sched_others_running(void);
 GOC_INTERNAL goc_p *goc__getp(void);           /* NULL on a plain thread */
 GOC_INTERNAL goc_g *goc__getg(void);           /* current G or thread descriptor */
 GOC_INTERNAL void goc__sched_set_poller(const goc_poller *poller);
@@ -261,7 +264,12 @@ static inline void goc__spin_unlock(goc_spinlock *l)
  * a goc_spinlock. */
 #include "goc/sync.h"
 GOC_INTERNAL void goc__semacquire(goc__waitq *q, const char *reason);
-GOC_INTERNAL void goc__semrelease(goc__waitq *q, uint32_t n);
+GOC_INTERNAL uint32_t goc__semrelease(goc__waitq *q, uint32_t n); /* returns Gs woken */
+/* lifo: queue at the head (a waiter that waited before). handoff: yield to
+ * the woken waiter so it runs at once (sync.Mutex starvation mode); parks
+ * nothing, but is a scheduling point. */
+GOC_INTERNAL void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason);
+GOC_INTERNAL void goc__semrelease1(goc__waitq *q, uint32_t n, bool handoff);
 
 /* A one-shot event (Go's note): one waiter, one wakeup. */
 typedef struct { _Atomic uintptr_t state; } goc_note;

@@ -9,7 +9,13 @@
  * A waiter enqueues itself under the lock and parks; the lock is released
  * by the park's unlock function, after the waiter's context is saved, so a
  * releaser never readies a G that is still running. Wake-ups happen after
- * the lock is dropped.
+ * the lock is dropped. A woken waiter owns the unit it waited for (Go's
+ * ticket handoff, always): it never competes for it again.
+ *
+ * Variants Go's sync.Mutex needs (semacquire1/semrelease1): a waiter that
+ * has waited before queues at the head (lifo), so a woken-then-beaten
+ * waiter keeps its place; a handoff release yields the releaser's P to the
+ * waiter it woke, so that waiter runs at once (starvation mode).
  *
  * A note is a word: 0 (not yet), 1 (done), or the parked waiter's G.
  */
@@ -25,7 +31,7 @@ static bool unlock_waitq(goc_g *g, void *arg)
     return true;
 }
 
-void goc__semacquire(goc__waitq *q, const char *reason)
+void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason)
 {
     goc__spin_lock(qlock(q));
     if (q->count > 0) {
@@ -35,16 +41,25 @@ void goc__semacquire(goc__waitq *q, const char *reason)
         return;
     }
     goc_g *g = goc__getg();
-    g->schedlink = NULL;
-    if (q->tail)
-        ((goc_g *)q->tail)->schedlink = g;
-    else
+    if (lifo) {
+        g->schedlink = q->head;
         q->head = g;
-    q->tail = g;
+        if (!q->tail)
+            q->tail = g;
+    } else {
+        g->schedlink = NULL;
+        if (q->tail)
+            ((goc_g *)q->tail)->schedlink = g;
+        else
+            q->head = g;
+        q->tail = g;
+    }
     goc__park(unlock_waitq, q, reason);
 }
 
-void goc__semrelease(goc__waitq *q, uint32_t n)
+void goc__semacquire(goc__waitq *q, const char *reason) { goc__semacquire1(q, false, reason); }
+
+uint32_t goc__semrelease(goc__waitq *q, uint32_t n)
 {
     goc__race_release(q);
     goc_g *wake = NULL, **tailp = &wake;
@@ -61,11 +76,21 @@ void goc__semrelease(goc__waitq *q, uint32_t n)
     *tailp = NULL;
     q->count += n;
     goc__spin_unlock(qlock(q));
+    uint32_t woke = 0;
     while (wake) {
         goc_g *g = wake;
         wake = g->schedlink;
         goc__ready(g);
+        woke++;
     }
+    return woke;
+}
+
+void goc__semrelease1(goc__waitq *q, uint32_t n, bool handoff)
+{
+    /* A woken waiter sits in our runnext slot: let it run now (Go's goyield). */
+    if (goc__semrelease(q, n) && handoff && goc__getp())
+        goc_yield();
 }
 
 static bool unlock_note(goc_g *g, void *arg)

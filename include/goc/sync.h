@@ -1,14 +1,26 @@
-/* goc/sync.h: Go's package sync (so far: WaitGroup).
+/* goc/sync.h: Go's package sync (Mutex, RWMutex, WaitGroup, Once, Cond,
+ * Pool, atomic.Value for pointers) and x/sync's weighted semaphore.
+ * Overview: docs/sync.md.
  *
  * Waits here park a goroutine (its worker runs other goroutines meanwhile)
- * and block a plain thread as a whole. Objects are plain structs owned by
- * the caller: statically initialised with their GOC_*_INIT or set up with
- * their _init function, never copied after first use (as Go's vet insists),
- * and needing no destruction once nobody waits on them.
+ * and block a plain thread as a whole; every wait shows in goc_dump() with
+ * Go's wait reason and counts toward deadlock detection. Objects are plain
+ * structs owned by the caller: statically initialised with their GOC_*_INIT
+ * or set up with their _init function, never copied after first use (as
+ * Go's vet insists), and needing no destruction once nobody waits on them
+ * (except: goc_sema_new's result, goc_sema_free; a pool's caches,
+ * goc_pool_destroy; a value's last version, goc_value_destroy).
+ *
+ * Memory model, as Go's: an unlock happens before the lock that follows it;
+ * a Once's function returns before any goc_once_do returns; a release of a
+ * semaphore happens before the acquire it satisfies; a pool put before the
+ * get that returns the object; a value store before the loads that see it.
+ * Race builds (TSan) are told about each of these edges.
  */
 #ifndef GOC_SYNC_H
 #define GOC_SYNC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime.h"
@@ -47,6 +59,198 @@ GOC_API void goc_waitgroup_wait(goc_waitgroup *wg);
 #define goc_waitgroup_go(wg, fn, arg) goc_waitgroup_go_at((wg), (fn), (arg), __FILE__, __LINE__)
 GOC_API int64_t goc_waitgroup_go_at(goc_waitgroup *wg, goc_fn fn, void *arg,
                                     const char *file, int line);
+
+/* sync.Mutex: a mutual exclusion lock, not reentrant, not tied to the
+ * goroutine that locked it (one goroutine may lock, another unlock). Go's
+ * design: one atomic operation when uncontended, brief spinning on
+ * multicore, and starvation mode: a waiter blocked over 1 ms gets the lock
+ * handed to it directly, so no waiter starves. A goroutine that locks a
+ * mutex it holds waits forever (deadlock detection reports it when nothing
+ * else can run). Unlocking an unlocked mutex is a fatal error:
+ * "fatal error: sync: unlock of unlocked mutex". */
+typedef struct goc_mutex {
+    int32_t state; /* locked, woken, starving bits; waiter count above them */
+    goc__waitq sema;
+} goc_mutex;
+
+#define GOC_MUTEX_INIT {0, {0, 0, 0, 0}}
+
+GOC_API void goc_mutex_init(goc_mutex *m);
+/* Parks until the mutex is ours (wait reason "sync.Mutex.Lock"). */
+GOC_API void goc_mutex_lock(goc_mutex *m);
+/* Never parks; true if the mutex is now ours. */
+GOC_API bool goc_mutex_trylock(goc_mutex *m);
+/* Never parks (in starvation mode it yields to the waiter it hands to). */
+GOC_API void goc_mutex_unlock(goc_mutex *m);
+
+/* sync.RWMutex: any number of readers or one writer, with writer
+ * preference: once a writer waits in goc_rwmutex_lock, new readers wait
+ * until it has had its turn (so a reader must not rlock recursively).
+ * Misuse is fatal as in Go: "sync: RUnlock of unlocked RWMutex",
+ * "sync: Unlock of unlocked RWMutex". */
+typedef struct goc_rwmutex {
+    goc_mutex w;            /* held by the writer (pending or active) */
+    goc__waitq writer_sem;  /* the writer waits here for departing readers */
+    goc__waitq reader_sem;  /* readers wait here for the writer */
+    int32_t reader_count;   /* readers; minus 1<<30 while a writer is pending */
+    int32_t reader_wait;    /* departing readers the writer still waits for */
+} goc_rwmutex;
+
+#define GOC_RWMUTEX_INIT {GOC_MUTEX_INIT, {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0}
+
+GOC_API void goc_rwmutex_init(goc_rwmutex *rw);
+/* Park (wait reasons "sync.RWMutex.RLock", "sync.RWMutex.Lock"). */
+GOC_API void goc_rwmutex_rlock(goc_rwmutex *rw);
+GOC_API void goc_rwmutex_lock(goc_rwmutex *rw);
+/* Never park. */
+GOC_API bool goc_rwmutex_tryrlock(goc_rwmutex *rw);
+GOC_API bool goc_rwmutex_trylock(goc_rwmutex *rw);
+GOC_API void goc_rwmutex_runlock(goc_rwmutex *rw);
+GOC_API void goc_rwmutex_unlock(goc_rwmutex *rw);
+
+/* sync.Once: goc_once_do(o, fn, arg) calls fn(arg) the first time it is
+ * called on o; every other call waits until that call has returned, then
+ * returns without calling fn. After the first call, a call costs one
+ * acquire load. fn must return: if it ends its goroutine (goc_exit) or
+ * calls goc_once_do on the same Once, every later call waits forever. */
+typedef struct goc_once {
+    uint32_t done;
+    goc_mutex m;
+} goc_once;
+
+#define GOC_ONCE_INIT {0, GOC_MUTEX_INIT}
+
+GOC_API void goc_once_init(goc_once *o);
+/* May park (wait reason "sync.Mutex.Lock") while fn runs elsewhere. */
+GOC_API void goc_once_do(goc_once *o, goc_fn fn, void *arg);
+
+/* sync.Cond: goroutines wait on it for a condition guarded by a lock, L.
+ * Go's Cond.L is any Locker: here a goc_mutex (goc_cond_init, GOC_COND_INIT)
+ * or any lock given as two functions and their argument
+ * (goc_cond_init_locker; e.g. a goc_rwmutex's read side). Wake order is
+ * FIFO: Signal wakes the goroutine that has waited longest. */
+typedef struct goc_cond {
+    goc_mutex *L;                 /* the lock, when it is a goc_mutex */
+    void (*lock)(void *locker);   /* otherwise: the locker's functions */
+    void (*unlock)(void *locker);
+    void *locker;
+    uint32_t wait;                /* ticket of the next waiter */
+    uint32_t notify;              /* ticket of the next waiter to wake */
+    uint32_t nlock;               /* guards head, tail */
+    void *head, *tail;            /* waiters, by ticket */
+} goc_cond;
+
+#define GOC_COND_INIT(mutex) {(mutex), 0, 0, 0, 0, 0, 0, 0, 0}
+
+GOC_API void goc_cond_init(goc_cond *c, goc_mutex *L);
+GOC_API void goc_cond_init_locker(goc_cond *c, void (*lock)(void *), void (*unlock)(void *),
+                                  void *locker);
+/* With L held: unlocks L, parks until signalled (wait reason
+ * "sync.Cond.Wait"), locks L again before returning. As in Go, the
+ * condition must be re-checked in a loop: for (;;) { if (cond) break;
+ * goc_cond_wait(c); }. */
+GOC_API void goc_cond_wait(goc_cond *c);
+/* Wake one waiter (the oldest) / every waiter. Never park; the lock need
+ * not be held. */
+GOC_API void goc_cond_signal(goc_cond *c);
+GOC_API void goc_cond_broadcast(goc_cond *c);
+
+/* golang.org/x/sync/semaphore.Weighted: a semaphore of `size` units that
+ * callers acquire and release in any amounts. Waiters are served in FIFO
+ * order: a large request blocks later small ones, so it is not starved.
+ * (An acquire with a deadline comes with goc's timers.) */
+typedef struct goc_sema {
+    int64_t size;
+    int64_t cur;        /* units held */
+    uint32_t lock;      /* guards cur, head, tail */
+    void *head, *tail;  /* waiters, oldest first */
+} goc_sema;
+
+#define GOC_SEMA_INIT(n) {(n), 0, 0, 0, 0}
+
+GOC_API void goc_sema_init(goc_sema *s, int64_t n);
+/* NewWeighted: a heap semaphore (NULL without memory); free it with
+ * goc_sema_free once nobody uses it. */
+GOC_API goc_sema *goc_sema_new(int64_t n);
+GOC_API void goc_sema_free(goc_sema *s);
+/* Parks until n units are ours (wait reason "semacquire"). Returns 0, or
+ * -EINVAL for n < 0. As in Go with a context that is never done, a request
+ * larger than the size waits forever. */
+GOC_API int goc_sema_acquire(goc_sema *s, int64_t n);
+/* Never parks: true if n units were free and nobody waits. */
+GOC_API bool goc_sema_try_acquire(goc_sema *s, int64_t n);
+/* Releasing more than held panics: "semaphore: released more than held". */
+GOC_API void goc_sema_release(goc_sema *s, int64_t n);
+
+/* sync.Pool: a cache of interchangeable objects (buffers, ...) to relieve
+ * the allocator. Each worker has its own cache (a private slot and a small
+ * stack) and takes from the others' when its own is empty; plain threads
+ * share one more cache. An object put in a pool belongs to the pool, and
+ * may be handed to any later get, or destroyed at any time: C has no GC to
+ * empty pools, so goc_pool_trim destroys everything cached (call it when
+ * memory matters), and a put into a full worker cache destroys the object
+ * instead. new_fn(ctx) makes an object when the pool is empty (NULL: get
+ * returns NULL then); free_fn(obj, ctx) destroys one (NULL: dropped
+ * without a call). */
+typedef struct goc_pool {
+    void *(*new_fn)(void *ctx);
+    void (*free_fn)(void *obj, void *ctx);
+    void *ctx;
+    void *locals; /* per-worker caches, allocated on first use */
+} goc_pool;
+
+#define GOC_POOL_INIT(new_fn, free_fn, ctx) {(new_fn), (free_fn), (ctx), 0}
+
+GOC_API void goc_pool_init(goc_pool *p, void *(*new_fn)(void *ctx),
+                           void (*free_fn)(void *obj, void *ctx), void *ctx);
+/* An object from the pool, or new_fn's, or NULL. Never parks. */
+GOC_API void *goc_pool_get(goc_pool *p);
+/* Gives obj to the pool (NULL is ignored). Never parks. */
+GOC_API void goc_pool_put(goc_pool *p, void *obj);
+/* Destroys every cached object. Safe while others get and put. */
+GOC_API void goc_pool_trim(goc_pool *p);
+/* Trims and frees the caches; nobody may use p afterwards. */
+GOC_API void goc_pool_destroy(goc_pool *p);
+
+/* atomic.Value for pointers, with safe reclamation: the seed's
+ * copy-on-write config. A writer publishes a new value with
+ * goc_value_store; readers take the current one with goc_value_load and
+ * give it back with goc_value_release, and may use it in between (across
+ * parks and yields, whichever worker they resume on). An old value is
+ * reclaimed, by free_fn(ptr), once it has been replaced and the last reader
+ * holding it has released it; that call runs in whichever goroutine or
+ * thread lets go last (a reader's release or the store). Readers and writers
+ * never block: each operation is a few atomic instructions (a reader may
+ * retry a compare-and-swap under contention).
+ *
+ * The stored value is owned by the goc_value from goc_value_store on: treat
+ * it as immutable, as Go's copy-on-write pattern does. free_fn NULL: values
+ * are never freed (the caller keeps them alive forever). goc_value_destroy
+ * frees the current value once nobody uses the goc_value any more.
+ * Up to 4 million readers may hold the same version at once. */
+typedef struct goc_value {
+    uint64_t state;              /* current version and the readers that took it */
+    void (*free_fn)(void *ptr);
+} goc_value;
+
+#define GOC_VALUE_INIT(free_fn) {0, (free_fn)}
+
+/* What a reader gives back: the version it holds. */
+typedef struct goc_value_ref {
+    void *version;
+} goc_value_ref;
+
+GOC_API void goc_value_init(goc_value *v, void (*free_fn)(void *ptr));
+/* Publishes p (which may be NULL). Returns 0, or -ENOMEM (nothing changed).
+ * Never parks. */
+GOC_API int goc_value_store(goc_value *v, void *p);
+/* The current value (NULL if none was stored), held until
+ * goc_value_release(v, ref). Never parks. */
+GOC_API void *goc_value_load(goc_value *v, goc_value_ref *ref);
+GOC_API void goc_value_release(goc_value *v, goc_value_ref *ref);
+/* Frees the current value; v must not be used afterwards (until
+ * goc_value_init). No reader may hold any version. */
+GOC_API void goc_value_destroy(goc_value *v);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,204 @@
+/* mutex.c: sync.Mutex, as Go builds it (sync/mutex.go).
+ *
+ * state packs three bits and a count:
+ *   LOCKED    the mutex is held;
+ *   WOKEN     a goroutine is awake and competing for it (spinning, or woken
+ *             by Unlock and not yet back in the queue): Unlock need not wake
+ *             another;
+ *   STARVING  starvation mode (below);
+ *   state >> WAITER_SHIFT   goroutines queued (or about to queue) on sema.
+ * sema is the runtime semaphore (sema.c) the waiters park on; a waiter that
+ * counted itself in state may find a unit already released to it before it
+ * parks, which the semaphore's count covers.
+ *
+ * Fairness. The mutex has two modes of operation, normal and starvation.
+ * In normal mode waiters are queued in FIFO order, but a woken waiter does
+ * not own the mutex: it competes with goroutines that arrive meanwhile,
+ * which are already running and usually win. A waiter that loses goes back
+ * to the head of the queue (semacquire1 lifo). A waiter that has failed to
+ * get the mutex for over 1 ms switches it to starvation mode: Unlock then
+ * hands the mutex directly to the waiter at the head of the queue, arriving
+ * goroutines neither take it nor spin but queue at the tail. A waiter that
+ * receives the mutex and is the last in the queue, or waited under 1 ms,
+ * switches back to normal mode. Normal mode is much faster (one goroutine
+ * can lock the mutex many times in a row); starvation mode bounds the tail
+ * latency.
+ *
+ * Spinning: only on a multicore machine (more than one worker), at most
+ * four rounds of 30 pauses, and only while the spinner's own run queue is
+ * empty: a cooperative scheduler must not let queued goroutines wait on a
+ * spinner.
+ *
+ * Happens-before, for TSan (this file is not instrumented): Unlock releases
+ * on the mutex's address before the atomic that drops LOCKED; every way of
+ * taking the mutex acquires on it afterwards, as Go's race annotations do.
+ */
+#include "goc/sync.h"
+#include "internal.h"
+#include "race.h"
+
+enum {
+    LOCKED = 1,
+    WOKEN = 2,
+    STARVING = 4,
+    WAITER_SHIFT = 3,
+};
+
+#define STARVATION_THRESHOLD_NS 1000000
+
+static inline int32_t load_state(goc_mutex *m)
+{
+    return __atomic_load_n(&m->state, __ATOMIC_RELAXED);
+}
+
+static inline bool cas_state(goc_mutex *m, int32_t *old, int32_t new)
+{
+    return __atomic_compare_exchange_n(&m->state, old, new, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
+/* Go's runtime_canSpin: a few rounds, on more than one worker, with
+ * another worker running (the holder may be on it), and never while
+ * goroutines are queued on the spinner's own worker. */
+static bool can_spin(int iter)
+{
+    if (iter >= 4 || goc__sched_nprocs() <= 1 || !goc__sched_others_running())
+        return false;
+    goc_p *p = goc__getp();
+    if (!p)
+        return true; /* a plain thread holds no queue */
+    return atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL &&
+           atomic_load_explicit(&p->runqhead, memory_order_relaxed) ==
+               atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+}
+
+static void do_spin(void)
+{
+    for (int i = 0; i < 30; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#else
+        __asm__ volatile("" ::: "memory");
+#endif
+    }
+}
+
+void goc_mutex_init(goc_mutex *m) { *m = (goc_mutex)GOC_MUTEX_INIT; }
+
+static void lock_slow(goc_mutex *m)
+{
+    int64_t wait_start = 0;
+    bool starving = false, awoke = false;
+    int iter = 0;
+    int32_t old = load_state(m);
+    for (;;) {
+        /* Spin while it is locked in normal mode and spinning can pay off.
+         * Setting WOKEN tells Unlock not to wake a waiter meanwhile. */
+        if ((old & (LOCKED | STARVING)) == LOCKED && can_spin(iter)) {
+            if (!awoke && !(old & WOKEN) && (old >> WAITER_SHIFT) != 0 &&
+                cas_state(m, &old, old | WOKEN))
+                awoke = true;
+            do_spin();
+            iter++;
+            old = load_state(m);
+            continue;
+        }
+        int32_t new = old;
+        /* Don't try to take a starving mutex: arrivals must queue. */
+        if (!(old & STARVING))
+            new |= LOCKED;
+        if (old & (LOCKED | STARVING))
+            new += 1 << WAITER_SHIFT;
+        /* Switch to starvation mode only while it is locked: an unlocked
+         * starving mutex expects an Unlock to hand it over. */
+        if (starving && (old & LOCKED))
+            new |= STARVING;
+        if (awoke) {
+            /* We were woken (or set WOKEN while spinning): clear it either way. */
+            if (!(new & WOKEN))
+                goc__fatal("sync: inconsistent mutex state");
+            new &= ~WOKEN;
+        }
+        if (!cas_state(m, &old, new))
+            continue; /* old was reloaded by the failed CAS */
+        if (!(old & (LOCKED | STARVING)))
+            break; /* taken with the CAS */
+        /* A waiter that has waited before queues at the front. */
+        bool lifo = wait_start != 0;
+        if (wait_start == 0)
+            wait_start = goc__nanotime();
+        goc__semacquire1(&m->sema, lifo, "sync.Mutex.Lock");
+        starving = starving || goc__nanotime() - wait_start > STARVATION_THRESHOLD_NS;
+        old = load_state(m);
+        if (old & STARVING) {
+            /* Handed to us in starvation mode: the state says unlocked with
+             * us counted as a waiter; fix both up. */
+            if ((old & (LOCKED | WOKEN)) || (old >> WAITER_SHIFT) == 0)
+                goc__fatal("sync: inconsistent mutex state");
+            int32_t delta = LOCKED - (1 << WAITER_SHIFT);
+            if (!starving || (old >> WAITER_SHIFT) == 1)
+                delta -= STARVING; /* leave starvation mode */
+            __atomic_add_fetch(&m->state, delta, __ATOMIC_ACQ_REL);
+            break;
+        }
+        awoke = true;
+        iter = 0;
+    }
+}
+
+void goc_mutex_lock(goc_mutex *m)
+{
+    int32_t old = 0;
+    if (unlikely(!__atomic_compare_exchange_n(&m->state, &old, LOCKED, false, __ATOMIC_ACQUIRE,
+                                              __ATOMIC_RELAXED)))
+        lock_slow(m);
+    goc__race_acquire(m);
+}
+
+bool goc_mutex_trylock(goc_mutex *m)
+{
+    int32_t old = load_state(m);
+    if (old & (LOCKED | STARVING))
+        return false;
+    /* There may be a goroutine waiting for the mutex, but we are running
+     * now and can try to grab it before it wakes up. */
+    if (!__atomic_compare_exchange_n(&m->state, &old, old | LOCKED, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    goc__race_acquire(m);
+    return true;
+}
+
+static void unlock_slow(goc_mutex *m, int32_t new)
+{
+    if (!((new + LOCKED) & LOCKED))
+        goc__fatal("sync: unlock of unlocked mutex");
+    if (new & STARVING) {
+        /* Hand the mutex to the first waiter and let it run at once. It
+         * sets LOCKED itself; meanwhile STARVING keeps arrivals away. */
+        goc__semrelease1(&m->sema, 1, true);
+        return;
+    }
+    int32_t old = new;
+    for (;;) {
+        /* Nobody to wake, or somebody already took, woke or starved it. */
+        if ((old >> WAITER_SHIFT) == 0 || (old & (LOCKED | WOKEN | STARVING)))
+            return;
+        /* Take the right to wake one waiter. */
+        new = (old - (1 << WAITER_SHIFT)) | WOKEN;
+        if (cas_state(m, &old, new)) {
+            goc__semrelease1(&m->sema, 1, false);
+            return;
+        }
+    }
+}
+
+void goc_mutex_unlock(goc_mutex *m)
+{
+    goc__race_release(m);
+    int32_t new = __atomic_sub_fetch(&m->state, LOCKED, __ATOMIC_RELEASE);
+    if (unlikely(new != 0))
+        unlock_slow(m, new);
+}
