@@ -5,5 +5,6 @@
 #include "goc/runtime.h"
 #include "goc/chan.h"
 #include "goc/sync.h"
+#include "goc/time.h"
 
 #endif

@@ -121,8 +121,11 @@ static void finish(goc_g *g)
 
 void goc__gentry(goc_g *g)
 {
-    goc__sched_after_switch(g);
+    /* Acquire first: what runs next on this stack (the hand-off of the
+     * context we came from included) is ordered after the spawner and after
+     * the slot's previous goroutine. */
     goc__race_acquire(g);
+    goc__sched_after_switch(g);
     g->fn(g->arg);
     finish(g);
 }

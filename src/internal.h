@@ -37,6 +37,40 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/* A spin lock for the runtime's short critical sections: never held across
+ * a park or a system call that blocks. */
+typedef struct { _Atomic uint32_t v; } goc_spinlock;
+#define GOC_SPINLOCK_INIT {0}
+static inline void goc__spin_lock(goc_spinlock *l)
+{
+    for (;;) {
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+        int spins = 0;
+        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#elif defined(__aarch64__)
+            __asm__ volatile("yield");
+#endif
+            if (++spins > 1000) {
+                extern int sched_yield(void);
+                sched_yield();
+                spins = 0;
+            }
+        }
+    }
+}
+static inline bool goc__spin_trylock(goc_spinlock *l)
+{
+    return !atomic_load_explicit(&l->v, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
+}
+static inline void goc__spin_unlock(goc_spinlock *l)
+{
+    atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
 enum {
     G_FREE = 0, /* in a stack cache, not a goroutine */
     G_RUNNABLE,
@@ -96,6 +130,31 @@ typedef struct goc_g {
     void *asan_fake;            /* ASan fake stack while switched out */
 } goc_g;
 
+/* A timer in a P's heap (timer.c). Its fields are guarded by its lock,
+ * except idx and owner, which the owner P's heap lock guards. */
+typedef struct goc__tmr {
+    goc_spinlock lock;
+    bool active;                /* armed: will fire unless stopped */
+    int64_t when;               /* goc__nanotime() it is due */
+    int64_t period;             /* > 0: a ticker */
+    uint64_t seq;               /* bumped by stop/reset: a fire in flight is void */
+    /* Runs on a P's g0 with lock held when the timer fires; may return a G
+     * to ready once the timer is no longer touched. */
+    goc_g *(*fire)(struct goc__tmr *t, int64_t now);
+    /* If set, called once a one-shot timer has fired, after the last touch
+     * of it by the firing P: it may free the timer. */
+    void (*done)(struct goc__tmr *t);
+    void *arg;
+    int32_t idx;                /* position in owner's heap, -1 if none */
+    struct goc_p *owner;
+    _Atomic uint32_t running;   /* popped and being fired: not yet freeable */
+} goc__tmr;
+
+struct goc__tslot {
+    int64_t when;
+    goc__tmr *t;
+};
+
 /* One worker's run queue: Go's lock-free ring, owned by its P (the only one
  * to put), from which other Ps steal half with a CAS on head. runnext holds
  * the G made ready most recently by this P: it runs next, inheriting the
@@ -135,6 +194,13 @@ typedef struct goc_p {
     int64_t goid_next, goid_end;
     _Atomic int64_t ncreated;   /* goroutines created here (relaxed counters) */
     _Atomic int64_t nexited;    /* goroutines that ended here */
+
+    /* Timers (timer.c): a 4-ary min-heap under tlock. timer0 is its
+     * earliest deadline (INT64_MAX if empty), readable without the lock. */
+    goc_spinlock tlock;
+    struct goc__tslot *theap;
+    uint32_t ntimers;
+    _Atomic int64_t timer0;
 } __attribute__((aligned(64))) goc_p;
 
 /* Idle-path hooks for timers and the network poller (the next issues plug
@@ -191,6 +257,17 @@ GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
                              const char *reason);
 GOC_INTERNAL void goc__ready(goc_g *g);
 
+/* Timers (timer.c). add/del take t->lock held by the caller. */
+GOC_INTERNAL void goc__timer_add(goc__tmr *t);
+GOC_INTERNAL bool goc__timer_del(goc__tmr *t);
+/* Runs p's due timers (on a P's g0 only: a timer may start a goroutine). */
+GOC_INTERNAL void goc__timers_run(goc_p *p, int64_t now);
+GOC_INTERNAL int64_t goc__timers_next(void);   /* earliest deadline of all Ps */
+GOC_INTERNAL bool goc__timers_pending(void);
+GOC_INTERNAL goc_p *goc__sched_allp(int i);
+/* A timer was added at when: a sleeping P may need to wake up earlier. */
+GOC_INTERNAL void goc__sched_timer_added(int64_t when);
+
 /* Goroutines (goroutine.c). */
 GOC_INTERNAL goc_g *goc__thread_g(void);       /* this plain thread's descriptor */
 GOC_INTERNAL bool goc__main_mode(void);        /* under goc_main */
@@ -225,39 +302,6 @@ GOC_INTERNAL void goc__fatal_stack_overflow(goc_g *g) __attribute__((noreturn));
 GOC_INTERNAL void goc__signals_init(void);
 GOC_INTERNAL void goc__signals_init_thread(void);
 
-/* A spin lock for the runtime's short critical sections: never held across
- * a park or a system call that blocks. */
-typedef struct { _Atomic uint32_t v; } goc_spinlock;
-#define GOC_SPINLOCK_INIT {0}
-static inline void goc__spin_lock(goc_spinlock *l)
-{
-    for (;;) {
-        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-            return;
-        int spins = 0;
-        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            __asm__ volatile("yield");
-#endif
-            if (++spins > 1000) {
-                extern int sched_yield(void);
-                sched_yield();
-                spins = 0;
-            }
-        }
-    }
-}
-static inline bool goc__spin_trylock(goc_spinlock *l)
-{
-    return !atomic_load_explicit(&l->v, memory_order_relaxed) &&
-           !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
-}
-static inline void goc__spin_unlock(goc_spinlock *l)
-{
-    atomic_store_explicit(&l->v, 0, memory_order_release);
-}
 
 /* Runtime wait queue with a semaphore count (sema.c): Go's semacquire /
  * semrelease, FIFO. goc__waitq is declared in goc/sync.h; its lock word is

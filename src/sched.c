@@ -88,6 +88,8 @@ goc_g *goc__getg(void)
 
 int goc__sched_nprocs(void) { return sched.nprocs; }
 
+goc_p *goc__sched_allp(int i) { return &sched.allp[i]; }
+
 bool goc__sched_others_running(void)
 {
     return sched.nprocs > atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
@@ -428,6 +430,8 @@ static void checkdead_locked(void)
         return;
     if (sched.poller && sched.poller->pending && sched.poller->pending())
         return;
+    if (goc__timers_pending())
+        return;
     for (int i = 0; i < sched.nprocs; i++)
         if (!runq_empty(&sched.allp[i]))
             return;
@@ -516,11 +520,20 @@ static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *fro
 
 static goc_g *findrunnable(goc_p *p);
 
+/* p's earliest timer is due: the caller detours through g0, where timers
+ * run (a busy P would otherwise never get to them). One load when p has
+ * no timers. */
+static inline bool timers_due(goc_p *p)
+{
+    int64_t t0 = atomic_load_explicit(&p->timer0, memory_order_relaxed);
+    return unlikely(t0 != INT64_MAX) && t0 <= goc__nanotime();
+}
+
 /* Leaves the running G (whose fate is in p->prev_action) for the next one:
  * straight to it when p has one queued, else to the scheduler on g0. */
 static void schedule_from(goc_p *p, goc_g *g)
 {
-    goc_g *next = runq_next_local(p);
+    goc_g *next = timers_due(p) ? NULL : runq_next_local(p);
     switch_to(p, g, next ? next : &p->g0);
 }
 
@@ -610,7 +623,7 @@ void goc_yield(void)
     goc_g *g = p->curg;
     if (unlikely(g->flags & G_SYSTEM))
         return;
-    goc_g *next = runq_next_local(p);
+    goc_g *next = timers_due(p) ? &p->g0 : runq_next_local(p);
     if (!next && !(next = globq_get(p, 0)))
         return; /* nothing else to run here */
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
@@ -627,12 +640,6 @@ void goc_yield(void)
 
 void goc__sched_goexit(goc_g *g)
 {
-    /* The next goroutine on this stack slot acquires g in goc__gentry, so
-     * TSan sees its writes to the reused stack ordered after this one's.
-     * (TSan's AnnotateNewMemory did not stop those reports here.) The cost:
-     * a race between this goroutine and a later one that reuses its slot
-     * goes unreported; races between goroutines alive at once do not. */
-    goc__race_release(g);
     goc_p *p = g->p;
     atomic_store_explicit(&p->nexited,
                           atomic_load_explicit(&p->nexited, memory_order_relaxed) + 1,
@@ -640,7 +647,15 @@ void goc__sched_goexit(goc_g *g)
     atomic_store_explicit(&g->status, G_DEAD, memory_order_relaxed);
     p->prev = g;
     p->prev_action = PREV_DEAD;
-    schedule_from(p, g);
+    goc_g *next = timers_due(p) ? NULL : runq_next_local(p);
+    /* The next goroutine on this stack slot acquires g in goc__gentry, so
+     * TSan sees its writes to the reused stack ordered after this one's
+     * (TSan's AnnotateNewMemory did not stop those reports). Released after
+     * the last intercepted call on this stack (the clock read above). The
+     * cost: a race between this goroutine and a later one that reuses its
+     * slot goes unreported; races between goroutines alive at once do not. */
+    goc__race_release(g);
+    switch_to(p, g, next ? next : &p->g0);
     __builtin_unreachable();
 }
 
@@ -708,6 +723,36 @@ static goc_g *spin_for_work(goc_p *p)
     return NULL;
 }
 
+/* Runs the due timers of the other Ps (their owners may be busy running
+ * a goroutine that computes): none is stranded. True if any ran. */
+static bool run_others_timers(goc_p *p)
+{
+    int64_t now = 0;
+    bool ran = false;
+    for (int i = 0; i < sched.nprocs; i++) {
+        goc_p *v = &sched.allp[i];
+        int64_t t0 = atomic_load_explicit(&v->timer0, memory_order_relaxed);
+        if (v == p || t0 == INT64_MAX)
+            continue;
+        if (!now)
+            now = goc__nanotime();
+        if (t0 <= now) {
+            goc__timers_run(v, now);
+            ran = true;
+        }
+    }
+    return ran;
+}
+
+void goc__sched_timer_added(int64_t when)
+{
+    (void)when;
+    /* A sleeping P computed its deadline before this timer existed: have
+     * one recompute (a spinning one will when it goes idle). */
+    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) > 0)
+        wakep();
+}
+
 /* Blocks p's thread until it is told to look for work, or until deadline. */
 static void idle_sleep(goc_p *p, int64_t deadline)
 {
@@ -737,13 +782,21 @@ static goc_g *findrunnable(goc_p *p)
     for (;;) {
         if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_acquire)))
             sleep_forever();
-        goc_g *g = runq_next_local(p);
+        goc_g *g = NULL;
+        if (atomic_load_explicit(&p->timer0, memory_order_relaxed) != INT64_MAX) {
+            goc__timers_run(p, goc__nanotime());
+            g = runq_next_local(p);
+        }
+        if (!g)
+            g = runq_next_local(p);
         if (!g)
             g = globq_get(p, 0);
         if (!g && pl && pl->run_due) {
             pl->run_due(p, goc__nanotime());
             g = runq_next_local(p);
         }
+        if (!g && run_others_timers(p))
+            g = runq_next_local(p);
         if (!g && sched.nprocs > 1) {
             if (!p->spinning) {
                 int32_t busy = sched.nprocs -
@@ -792,7 +845,12 @@ static goc_g *findrunnable(goc_p *p)
         checkdead_locked();
         goc__spin_unlock(&sched.lock);
 
-        int64_t deadline = pl && pl->next_deadline ? pl->next_deadline(p) : INT64_MAX;
+        int64_t deadline = goc__timers_next();
+        if (pl && pl->next_deadline) {
+            int64_t d = pl->next_deadline(p);
+            if (d < deadline)
+                deadline = d;
+        }
         idle_sleep(p, deadline);
 
         goc__spin_lock(&sched.lock);
@@ -863,6 +921,7 @@ static void sched_init(void)
     for (int i = 0; i < n; i++) {
         goc_p *p = &sched.allp[i];
         p->id = i;
+        atomic_store_explicit(&p->timer0, INT64_MAX, memory_order_relaxed);
         p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)goc__nanotime();
         p->globtick = 61;
     }

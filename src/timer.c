@@ -1,0 +1,426 @@
+/* timer.c: timers, tickers and sleep: per-P 4-ary heaps, as Go's time.go.
+ *
+ * Every armed timer sits in exactly one P's heap (t->owner, at t->idx): the
+ * P whose goroutine (re)armed it, P 0's for a plain thread. A P runs its
+ * due timers on its g0, from the scheduler loop (and a busy P detours there
+ * when its earliest timer is due, see sched.c); an idle P also runs other
+ * Ps' due timers, so none is stranded behind a goroutine that computes; and
+ * an idle P sleeps until the earliest deadline of all heaps.
+ *
+ * Locking. t->lock guards a timer's state (active, when, period, seq, the
+ * channel's contents for Go 1.23's "no stale value" rule); p->tlock guards
+ * p's heap and the idx/owner of the timers in it. Order: t->lock, then
+ * p->tlock. Firing pops the timer under p->tlock (marking it running),
+ * drops that lock, then takes t->lock and fires only if seq still matches
+ * what it popped: a stop or reset in between voids the fire. A timer's
+ * memory may be freed only once it is not running (goc_timer_free waits).
+ *
+ * Heaps live in address space reserved per P (goc__os_reserve), not malloc:
+ * the runtime's own memory must stay invisible to TSan.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "goc/time.h"
+#include "internal.h"
+#include "race.h"
+
+#define HEAP_MAX (1u << 24) /* timers per P */
+#define ARY 4
+
+/* A timer's lock, as TSan must see it: the runtime's spin locks are
+ * invisible to it, and the goroutine that arms a timer, the P that fires it
+ * and the goroutine that stops or frees it all touch the timer and its
+ * channel. */
+static void tmr_lock(goc__tmr *t)
+{
+    goc__spin_lock(&t->lock);
+    goc__race_acquire(t);
+}
+
+static void tmr_unlock(goc__tmr *t)
+{
+    goc__race_release(t);
+    goc__spin_unlock(&t->lock);
+}
+
+/* ---- Heaps (p->tlock held) ---- */
+
+static void heap_set(goc_p *p, uint32_t i, struct goc__tslot s)
+{
+    p->theap[i] = s;
+    s.t->idx = (int32_t)i;
+}
+
+static void sift_up(goc_p *p, uint32_t i)
+{
+    struct goc__tslot s = p->theap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / ARY;
+        if (p->theap[parent].when <= s.when)
+            break;
+        heap_set(p, i, p->theap[parent]);
+        i = parent;
+    }
+    heap_set(p, i, s);
+}
+
+static void sift_down(goc_p *p, uint32_t i)
+{
+    struct goc__tslot s = p->theap[i];
+    uint32_t n = p->ntimers;
+    for (;;) {
+        uint32_t c = i * ARY + 1, best = i;
+        int64_t w = s.when;
+        for (uint32_t k = c; k < c + ARY && k < n; k++) {
+            if (p->theap[k].when < w) {
+                w = p->theap[k].when;
+                best = k;
+            }
+        }
+        if (best == i)
+            break;
+        heap_set(p, i, p->theap[best]);
+        i = best;
+    }
+    heap_set(p, i, s);
+}
+
+static void update_timer0(goc_p *p)
+{
+    atomic_store_explicit(&p->timer0, p->ntimers ? p->theap[0].when : INT64_MAX,
+                          memory_order_release);
+}
+
+static void heap_remove_at(goc_p *p, uint32_t i)
+{
+    p->theap[i].t->idx = -1;
+    uint32_t last = --p->ntimers;
+    if (i != last) {
+        heap_set(p, i, p->theap[last]);
+        sift_down(p, i);
+        sift_up(p, p->theap[i].t->idx >= 0 ? (uint32_t)p->theap[i].t->idx : i);
+    }
+    update_timer0(p);
+}
+
+/* ---- Adding and deleting (t->lock held) ---- */
+
+void goc__timer_add(goc__tmr *t)
+{
+    goc_p *p = goc__getp();
+    if (!p)
+        p = goc__sched_allp(0);
+    goc__spin_lock(&p->tlock);
+    if (!p->theap) {
+        p->theap = goc__os_reserve(sizeof(struct goc__tslot) * HEAP_MAX);
+        if (!p->theap)
+            goc__fatal("out of memory for timers");
+    }
+    if (p->ntimers == HEAP_MAX)
+        goc__fatal("too many timers on one worker");
+    t->owner = p;
+    uint32_t i = p->ntimers++;
+    heap_set(p, i, (struct goc__tslot){t->when, t});
+    sift_up(p, i);
+    bool earliest = p->theap[0].t == t;
+    update_timer0(p);
+    goc__spin_unlock(&p->tlock);
+    if (earliest)
+        goc__sched_timer_added(t->when);
+}
+
+bool goc__timer_del(goc__tmr *t)
+{
+    goc_p *p = t->owner;
+    if (!p)
+        return false;
+    goc__spin_lock(&p->tlock);
+    bool was = t->idx >= 0;
+    if (was)
+        heap_remove_at(p, (uint32_t)t->idx);
+    goc__spin_unlock(&p->tlock);
+    return was;
+}
+
+/* ---- Firing ---- */
+
+void goc__timers_run(goc_p *p, int64_t now)
+{
+    if (atomic_load_explicit(&p->timer0, memory_order_acquire) > now)
+        return;
+    for (;;) {
+        goc__spin_lock(&p->tlock);
+        if (!p->ntimers || p->theap[0].when > now) {
+            goc__spin_unlock(&p->tlock);
+            return;
+        }
+        goc__tmr *t = p->theap[0].t;
+        atomic_store_explicit(&t->running, 1, memory_order_relaxed);
+        heap_remove_at(p, 0);
+        goc__spin_unlock(&p->tlock);
+
+        tmr_lock(t);
+        goc_g *wake = NULL;
+        void (*done)(goc__tmr *) = NULL;
+        if (t->active && t->idx < 0) {
+            if (t->period > 0) {
+                /* A ticker: next multiple of the period after now, so a
+                 * late or slow one skips ticks instead of bunching them. */
+                t->when += t->period * (1 + (now - t->when) / t->period);
+                goc__timer_add(t);
+            } else {
+                t->active = false;
+                done = t->done;
+            }
+            wake = t->fire(t, now);
+        }
+        tmr_unlock(t);
+        atomic_store_explicit(&t->running, 0, memory_order_release);
+        if (done)
+            done(t);
+        if (wake)
+            goc__ready(wake); /* the last touch: t may live on wake's stack */
+    }
+}
+
+int64_t goc__timers_next(void)
+{
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < goc__sched_nprocs(); i++) {
+        int64_t w = atomic_load_explicit(&goc__sched_allp(i)->timer0, memory_order_acquire);
+        if (w < next)
+            next = w;
+    }
+    return next;
+}
+
+bool goc__timers_pending(void) { return goc__timers_next() != INT64_MAX; }
+
+/* ---- Sleep ---- */
+
+static goc_g *sleep_fire(goc__tmr *t, int64_t now)
+{
+    (void)now;
+    return t->arg;
+}
+
+static bool sleep_arm(goc_g *g, void *arg)
+{
+    goc__tmr *t = arg;
+    t->arg = g;
+    tmr_lock(t);
+    goc__timer_add(t);
+    tmr_unlock(t);
+    return true;
+}
+
+int64_t goc_now(void) { return goc__nanotime(); }
+
+void goc_sleep(int64_t d)
+{
+    if (d <= 0)
+        return;
+    goc__sched_start();
+    goc__tmr t = {.lock = GOC_SPINLOCK_INIT, .active = true, .fire = sleep_fire, .idx = -1};
+    t.when = goc__nanotime() + d;
+    goc__park(sleep_arm, &t, "sleep");
+    /* Readied by sleep_fire's caller after its last touch of t. */
+}
+
+/* ---- Timers and tickers with a channel ---- */
+
+struct goc_timer {
+    goc__tmr t;
+    goc_chan *c;       /* NULL for goc_after_func */
+    goc_fn fn;
+    void *fnarg;
+    bool oneshot_after; /* goc_after: frees itself once fired */
+};
+
+struct goc_ticker {
+    struct goc_timer tm;
+};
+
+static void drain(goc_chan *c)
+{
+    int64_t stale;
+    if (c)
+        while (goc_chan_try_recv(c, &stale) == GOC_CHAN_OK)
+            ;
+}
+
+static goc_g *chan_fire(goc__tmr *t, int64_t now)
+{
+    struct goc_timer *tm = t->arg;
+    (void)goc_chan_try_send(tm->c, &now); /* full: the tick is dropped */
+    return NULL;
+}
+
+static goc_g *func_fire(goc__tmr *t, int64_t now)
+{
+    (void)now;
+    struct goc_timer *tm = t->arg;
+    if (goc_go_at(tm->fn, tm->fnarg, NULL, "goc_after_func", 0) < 0)
+        goc__fatal("out of memory starting an AfterFunc goroutine");
+    return NULL;
+}
+
+/* Makes and arms a timer: fn/c select what firing does. */
+static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_fn fn, void *fnarg)
+{
+    goc__sched_start();
+    struct goc_timer *tm = calloc(1, sizeof *tm);
+    if (!tm)
+        return NULL;
+    tm->c = c;
+    tm->fn = fn;
+    tm->fnarg = fnarg;
+    tm->t.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
+    tm->t.idx = -1;
+    tm->t.fire = c ? chan_fire : func_fire;
+    tm->t.arg = tm;
+    tmr_lock(&tm->t);
+    tm->t.active = true;
+    tm->t.period = period;
+    tm->t.when = goc__nanotime() + (d > 0 ? d : 0);
+    goc__timer_add(&tm->t);
+    tmr_unlock(&tm->t);
+    return tm;
+}
+
+/* A timer whose channel has capacity 1. */
+static struct goc_timer *chan_timer_new(int64_t d, int64_t period)
+{
+    goc_chan *c = goc_chan_make(sizeof(int64_t), 1);
+    if (!c)
+        return NULL;
+    struct goc_timer *tm = timer_new(d, period, c, NULL, NULL);
+    if (!tm)
+        goc_chan_release(c);
+    return tm;
+}
+
+goc_timer *goc_timer_new(int64_t d) { return chan_timer_new(d, 0); }
+
+goc_chan *goc_timer_chan(goc_timer *t) { return t ? t->c : NULL; }
+
+bool goc_timer_stop(goc_timer *tm)
+{
+    tmr_lock(&tm->t);
+    bool was = tm->t.active;
+    tm->t.active = false;
+    tm->t.seq++;
+    goc__timer_del(&tm->t);
+    drain(tm->c);
+    tmr_unlock(&tm->t);
+    return was;
+}
+
+static void rearm_locked(struct goc_timer *tm, int64_t d, int64_t period)
+{
+    goc__timer_del(&tm->t);
+    tm->t.seq++;
+    drain(tm->c);
+    tm->t.period = period;
+    tm->t.active = true;
+    tm->t.when = goc__nanotime() + (d > 0 ? d : 0);
+    goc__timer_add(&tm->t);
+}
+
+bool goc_timer_reset(goc_timer *tm, int64_t d)
+{
+    tmr_lock(&tm->t);
+    bool was = tm->t.active;
+    rearm_locked(tm, d, tm->t.period);
+    tmr_unlock(&tm->t);
+    return was;
+}
+
+void goc_timer_free(goc_timer *tm)
+{
+    if (!tm)
+        return;
+    tmr_lock(&tm->t);
+    tm->t.active = false;
+    tm->t.seq++;
+    goc__timer_del(&tm->t);
+    tmr_unlock(&tm->t);
+    /* A fire in flight on some P still holds a pointer to it. */
+    while (atomic_load_explicit(&tm->t.running, memory_order_acquire))
+        goc_yield();
+    goc__race_acquire(&tm->t); /* after the last fire's release */
+    goc_chan_release(tm->c);
+    free(tm);
+}
+
+goc_timer *goc_after_func(int64_t d, goc_fn fn, void *arg)
+{
+    return fn ? timer_new(d, 0, NULL, fn, arg) : NULL;
+}
+
+/* goc_after's timer: nobody else holds it, so it frees itself once fired
+ * (run by goc__timers_run after its last touch). */
+static void after_done(goc__tmr *t)
+{
+    struct goc_timer *tm = t->arg;
+    goc_chan_release(tm->c);
+    free(tm);
+}
+
+goc_chan *goc_after(int64_t d)
+{
+    goc_chan *c = goc_chan_make(sizeof(int64_t), 1);
+    if (!c)
+        return NULL;
+    goc_chan_retain(c); /* one for the caller, one for the timer */
+    goc__sched_start();
+    struct goc_timer *tm = calloc(1, sizeof *tm);
+    if (!tm) {
+        goc_chan_release(c);
+        goc_chan_release(c);
+        return NULL;
+    }
+    tm->c = c;
+    tm->t.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
+    tm->t.idx = -1;
+    tm->t.fire = chan_fire;
+    tm->t.done = after_done;
+    tm->t.arg = tm;
+    tmr_lock(&tm->t);
+    tm->t.active = true;
+    tm->t.when = goc__nanotime() + (d > 0 ? d : 0);
+    goc__timer_add(&tm->t);
+    tmr_unlock(&tm->t);
+    return c;
+}
+
+goc_ticker *goc_ticker_new(int64_t d)
+{
+    if (d <= 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return (goc_ticker *)chan_timer_new(d, d);
+}
+
+goc_chan *goc_ticker_chan(goc_ticker *t) { return t ? t->tm.c : NULL; }
+
+void goc_ticker_stop(goc_ticker *t) { (void)goc_timer_stop(&t->tm); }
+
+void goc_ticker_reset(goc_ticker *t, int64_t d)
+{
+    if (d <= 0)
+        goc_panic("non-positive interval for Ticker.Reset");
+    tmr_lock(&t->tm.t);
+    rearm_locked(&t->tm, d, d);
+    tmr_unlock(&t->tm.t);
+}
+
+void goc_ticker_free(goc_ticker *t) { goc_timer_free(t ? &t->tm : NULL); }
+
+goc_chan *goc_tick(int64_t d)
+{
+    goc_ticker *t = goc_ticker_new(d);
+    return t ? t->tm.c : NULL; /* never stopped, as time.Tick's */
+}

@@ -1,0 +1,401 @@
+/* timer_test.c: sleep, timers, tickers, After and AfterFunc: ordering,
+ * precision, Go 1.23's Stop/Reset guarantees, dropped ticks, timers that
+ * fire while their worker computes, and ports of Go's time tests
+ * (TestAfterStress, TestTimerStopStress, TestReset, TestAfterQueuing). */
+#include <stdint.h>
+
+#include "internal.h"
+#include "test.h"
+
+#if defined(GOC_SANITIZE_ADDRESS) || defined(GOC_SANITIZE_THREAD)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+TEST(sleep_sleeps)
+{
+    for (int i = 0; i < 5; i++) {
+        int64_t t0 = goc_now();
+        goc_sleep(3 * GOC_MILLISECOND);
+        int64_t el = goc_now() - t0;
+        CHECK(el >= 3 * GOC_MILLISECOND);
+        CHECK(el < 3 * GOC_MILLISECOND + 500 * GOC_MILLISECOND);
+    }
+    int64_t t0 = goc_now();
+    goc_sleep(0);
+    goc_sleep(-5);
+    CHECK(goc_now() - t0 < 100 * GOC_MILLISECOND);
+}
+
+TEST(sleep_precision_submillisecond)
+{
+    /* 100 us sleeps: a runtime that rounds waits to milliseconds oversleeps
+     * by 900 us every time; the median must stay well under that. */
+    enum { N = 41 };
+    int64_t over[N];
+    for (int i = 0; i < N; i++) {
+        int64_t t0 = goc_now();
+        goc_sleep(100 * GOC_MICROSECOND);
+        over[i] = goc_now() - t0 - 100 * GOC_MICROSECOND;
+        CHECK(over[i] >= 0);
+    }
+    qsort(over, N, sizeof *over, cmp_i64);
+    fprintf(stderr, "    median oversleep of a 100 us sleep: %lld us\n",
+            (long long)(over[N / 2] / 1000));
+    if (!SANITIZED)
+        CHECK(over[N / 2] < 600 * GOC_MICROSECOND);
+}
+
+TEST(timers_fire_in_order)
+{
+    /* Deadlines 1..N ms, armed in a scrambled order; each fires once, no
+     * earlier than its deadline, and the fire times follow the deadlines. */
+    enum { N = 40 };
+    goc_timer *t[N];
+    int64_t start = goc_now(), due[N];
+    for (int k = 0; k < N; k++) {
+        int i = (k * 17) % N;
+        due[i] = goc_now() + (i + 1) * GOC_MILLISECOND;
+        t[i] = goc_timer_new(due[i] - goc_now());
+    }
+    int64_t prev = 0;
+    for (int i = 0; i < N; i++) {
+        int64_t fired = 0;
+        CHECK(goc_chan_recv(goc_timer_chan(t[i]), &fired));
+        CHECK(fired >= due[i]);
+        CHECK(fired >= prev);
+        prev = fired;
+    }
+    for (int i = 0; i < N; i++) {
+        int64_t x;
+        CHECK(goc_chan_try_recv(goc_timer_chan(t[i]), &x) == -EAGAIN); /* once only */
+        CHECK(!goc_timer_stop(t[i]));
+        goc_timer_free(t[i]);
+    }
+    CHECK(goc_now() - start >= N * GOC_MILLISECOND);
+}
+
+TEST(stop_leaves_no_stale_value)
+{
+    /* Go 1.23: after Stop or Reset returns, nothing from before can be
+     * received, even if the timer had already fired into its channel. */
+    goc_timer *t = goc_timer_new(0);
+    for (long i = 0; i < 100000000L && goc_chan_len(goc_timer_chan(t)) == 0; i++)
+        goc_yield();
+    CHECK(goc_chan_len(goc_timer_chan(t)) == 1);
+    CHECK(!goc_timer_stop(t)); /* already fired */
+    int64_t x;
+    CHECK(goc_chan_try_recv(goc_timer_chan(t), &x) == -EAGAIN);
+
+    /* Reset after it fired: what is received is the new firing. */
+    CHECK(!goc_timer_reset(t, 0));
+    for (long i = 0; i < 100000000L && goc_chan_len(goc_timer_chan(t)) == 0; i++)
+        goc_yield();
+    int64_t before = goc_now();
+    CHECK(!goc_timer_reset(t, 2 * GOC_MILLISECOND));
+    CHECK(goc_chan_recv(goc_timer_chan(t), &x));
+    CHECK(x >= before + 2 * GOC_MILLISECOND);
+
+    /* Stop of an armed timer reports it, and it never fires. */
+    CHECK(!goc_timer_reset(t, GOC_SECOND));
+    CHECK(goc_timer_stop(t));
+    CHECK(!goc_timer_stop(t));
+    goc_timer_free(t);
+}
+
+TEST(ticker_drops_ticks_for_slow_receiver)
+{
+    goc_ticker *tk = goc_ticker_new(GOC_MILLISECOND);
+    CHECK(tk != NULL);
+    int64_t a, b;
+    CHECK(goc_chan_recv(goc_ticker_chan(tk), &a));
+    goc_sleep(20 * GOC_MILLISECOND); /* about 20 ticks go by */
+    CHECK(goc_chan_len(goc_ticker_chan(tk)) <= 1); /* at most one waiting */
+    CHECK(goc_chan_recv(goc_ticker_chan(tk), &b));
+    CHECK(b > a);
+    int ticks = 0;
+    int64_t t0 = goc_now();
+    while (goc_now() - t0 < 30 * GOC_MILLISECOND && ticks < 5)
+        ticks += goc_chan_recv(goc_ticker_chan(tk), &b);
+    CHECK(ticks == 5); /* and it keeps ticking */
+    goc_ticker_reset(tk, 2 * GOC_MILLISECOND);
+    int64_t r0 = goc_now();
+    CHECK(goc_chan_recv(goc_ticker_chan(tk), &b));
+    CHECK(b >= r0 + 2 * GOC_MILLISECOND);
+    goc_ticker_stop(tk);
+    CHECK(goc_chan_try_recv(goc_ticker_chan(tk), &b) == -EAGAIN);
+    goc_ticker_free(tk);
+    CHECK(goc_ticker_new(0) == NULL);
+}
+
+static goc_chan *af_chan;
+static void af_body(void *arg)
+{
+    int64_t id = goc_id();
+    (void)arg;
+    goc_chan_send(af_chan, &id);
+}
+
+TEST(after_func_runs_in_its_own_goroutine)
+{
+    af_chan = goc_chan_make(sizeof(int64_t), 1);
+    goc_timer *t = goc_after_func(GOC_MILLISECOND, af_body, NULL);
+    int64_t id = 0;
+    CHECK(goc_chan_recv(af_chan, &id));
+    CHECK(id > 0 && id != goc_id());
+    CHECK(!goc_timer_stop(t));
+    goc_timer_free(t);
+    /* Stopped in time, it never runs. */
+    t = goc_after_func(GOC_SECOND, af_body, NULL);
+    CHECK(goc_timer_stop(t));
+    goc_timer_free(t);
+    CHECK(goc_chan_len(af_chan) == 0);
+    goc_chan_release(af_chan);
+}
+
+TEST(after_delivers_once)
+{
+    int64_t t0 = goc_now(), x;
+    goc_chan *c = goc_after(2 * GOC_MILLISECOND);
+    CHECK(goc_chan_recv(c, &x));
+    CHECK(x >= t0 + 2 * GOC_MILLISECOND);
+    goc_chan_release(c);
+}
+
+/* TestAfterStress: many short Afters while other goroutines churn. */
+static _Atomic int stress_stop;
+static void churn(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stress_stop)) {
+        goc_timer *t = goc_timer_new(GOC_HOUR);
+        goc_timer_stop(t);
+        goc_timer_free(t);
+        goc_yield();
+    }
+}
+
+TEST(after_stress)
+{
+    goc_go(churn, NULL);
+    goc_go(churn, NULL);
+    for (int i = 0; i < SCALE(1000); i++) {
+        int64_t x;
+        goc_chan *c = goc_after(1);
+        CHECK(goc_chan_recv(c, &x));
+        goc_chan_release(c);
+    }
+    atomic_store(&stress_stop, 1);
+}
+
+/* TestTimerStopStress: AfterFuncs stopped before their deadline never run. */
+static _Atomic int stopped_ran;
+static void must_not_run(void *arg)
+{
+    (void)arg;
+    atomic_store(&stopped_ran, 1);
+}
+static goc_waitgroup stop_wg = GOC_WAITGROUP_INIT;
+static void stop_body(void *arg)
+{
+    (void)arg;
+    goc_timer *t = goc_after_func(300 * GOC_MILLISECOND, must_not_run, NULL);
+    goc_sleep(10 * GOC_MILLISECOND);
+    CHECK(goc_timer_stop(t));
+    goc_timer_free(t);
+    goc_waitgroup_done(&stop_wg);
+}
+
+TEST(timer_stop_stress)
+{
+    for (int i = 0; i < 100; i++) {
+        goc_waitgroup_add(&stop_wg, 1);
+        goc_go(stop_body, NULL);
+    }
+    goc_waitgroup_wait(&stop_wg);
+    goc_sleep(350 * GOC_MILLISECOND); /* past every deadline */
+    CHECK(!atomic_load(&stopped_ran));
+}
+
+TEST(reset_pushes_deadline)
+{
+    /* TestReset: a timer reset before it fires fires only after the new
+     * deadline. */
+    goc_timer *t = goc_timer_new(20 * GOC_MILLISECOND);
+    int64_t x, t0;
+    for (int i = 0; i < 3; i++) {
+        goc_sleep(5 * GOC_MILLISECOND);
+        CHECK(goc_timer_reset(t, 20 * GOC_MILLISECOND));
+    }
+    t0 = goc_now();
+    CHECK(goc_chan_try_recv(goc_timer_chan(t), &x) == -EAGAIN);
+    CHECK(goc_chan_recv(goc_timer_chan(t), &x));
+    CHECK(x >= t0 + 15 * GOC_MILLISECOND);
+    goc_timer_free(t);
+}
+
+/* TestAfterQueuing: Afters with deadlines in scrambled order deliver in
+ * deadline order to one channel. As Go's test, it retries with a doubled
+ * gap when a loaded machine delays a wake-up past the next deadline. */
+struct aq {
+    int slot;
+    int64_t delta;
+    goc_chan *out;
+};
+static void aq_body(void *arg)
+{
+    struct aq *a = arg;
+    int64_t x;
+    goc_chan *c = goc_after((int64_t)a->slot * a->delta);
+    goc_chan_recv(c, &x);
+    goc_chan_release(c);
+    goc_chan_send(a->out, &a->slot);
+}
+
+static bool after_queuing_once(int64_t delta)
+{
+    static const int slots[] = {5, 3, 6, 6, 6, 1, 1, 2, 7, 9, 4, 8, 0};
+    enum { N = sizeof slots / sizeof *slots };
+    struct aq a[N];
+    goc_chan *out = goc_chan_make(sizeof(int), N);
+    for (int i = 0; i < N; i++) {
+        a[i].slot = slots[i];
+        a[i].delta = delta;
+        a[i].out = out;
+        goc_go(aq_body, &a[i]);
+    }
+    bool ordered = true;
+    int prev = -1;
+    for (int i = 0; i < N; i++) {
+        int s = -1;
+        CHECK(goc_chan_recv(out, &s));
+        ordered &= s >= prev;
+        prev = s;
+    }
+    goc_chan_release(out);
+    return ordered;
+}
+
+TEST(after_queuing)
+{
+    bool ok = false;
+    for (int64_t delta = 5 * GOC_MILLISECOND; !ok && delta <= 160 * GOC_MILLISECOND; delta *= 2)
+        ok = after_queuing_once(delta);
+    CHECK(ok);
+}
+
+/* A timer whose worker is busy computing still fires: an idle worker runs
+ * it. */
+static _Atomic int64_t woke_at;
+static _Atomic int busy_done;
+static void sleeper(void *arg)
+{
+    (void)arg;
+    goc_sleep(5 * GOC_MILLISECOND);
+    atomic_store(&woke_at, goc_now());
+}
+static void computer(void *arg)
+{
+    (void)arg;
+    int64_t t0 = goc_now();
+    while (goc_now() - t0 < 300 * GOC_MILLISECOND) /* no yield: it hogs its worker */
+        ;
+    atomic_store(&busy_done, 1);
+}
+
+TEST(timer_fires_while_worker_computes)
+{
+    if (goc_maxprocs(0) < 2)
+        return;
+    goc_waitgroup wg = GOC_WAITGROUP_INIT;
+    int64_t t0 = goc_now();
+    goc_go(sleeper, NULL);
+    goc_go(computer, NULL);
+    for (long i = 0; i < 1000000000L && !atomic_load(&busy_done); i++)
+        goc_yield();
+    for (long i = 0; i < 100000000L && !atomic_load(&woke_at); i++)
+        goc_yield();
+    CHECK(atomic_load(&woke_at) != 0);
+    fprintf(stderr, "    sleeper woke after %lld ms while a worker computed for 300 ms\n",
+            (long long)((atomic_load(&woke_at) - t0) / GOC_MILLISECOND));
+    if (!SANITIZED)
+        CHECK(atomic_load(&woke_at) - t0 < 200 * GOC_MILLISECOND);
+    (void)wg;
+}
+
+/* The dump shows sleepers as such, and a pending timer is no deadlock. */
+static void long_sleeper(void *arg)
+{
+    (void)arg;
+    goc_sleep(200 * GOC_MILLISECOND);
+}
+
+TEST(dump_shows_sleep)
+{
+    goc_go_options o = {.name = "napper"};
+    goc_go_opts(long_sleeper, NULL, &o);
+    goc_sleep(20 * GOC_MILLISECOND);
+    FILE *f = tmpfile();
+    goc_dump(fileno(f));
+    fflush(f);
+    rewind(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    CHECK(strstr(buf, "\"napper\" [sleep, ") != NULL);
+    goc_sleep(250 * GOC_MILLISECOND); /* everyone asleep on a timer: not a deadlock */
+}
+
+static int sc_sleep_forever_deadlock(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    goc_sleep(5 * GOC_MILLISECOND); /* a timer was pending: fine */
+    goc_chan *c = goc_chan_make(sizeof(int), 0);
+    int x;
+    goc_chan_recv(c, &x); /* nothing pending now */
+    return 0;
+}
+
+TEST(deadlock_after_timers_drain)
+{
+    static char out[1 << 14];
+    int st = run_child("sleepdead", NULL, out, sizeof out);
+    CHECK(st == 2);
+    CHECK(strstr(out, "fatal error: all goroutines are asleep - deadlock!") != NULL);
+}
+
+static int run_all(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    RUN(sleep_sleeps);
+    RUN(sleep_precision_submillisecond);
+    RUN(timers_fire_in_order);
+    RUN(stop_leaves_no_stale_value);
+    RUN(ticker_drops_ticks_for_slow_receiver);
+    RUN(after_func_runs_in_its_own_goroutine);
+    RUN(after_delivers_once);
+    RUN(after_stress);
+    RUN(timer_stop_stress);
+    RUN(reset_pushes_deadline);
+    RUN(after_queuing);
+    RUN(timer_fires_while_worker_computes);
+    RUN(dump_shows_sleep);
+    RUN(deadlock_after_timers_drain);
+    return test_summary();
+}
+
+int main(int argc, char **argv)
+{
+    test_self = argv[0];
+    if (argc > 1 && !strcmp(argv[1], "sleepdead"))
+        return goc_main(sc_sleep_forever_deadlock, argc, argv);
+    return goc_main(run_all, argc, argv);
+}
