@@ -6,5 +6,6 @@
 #include "goc/chan.h"
 #include "goc/sync.h"
 #include "goc/time.h"
+#include "goc/net.h"
 
 #endif

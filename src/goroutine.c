@@ -125,6 +125,7 @@ void goc__gentry(goc_g *g)
      * context we came from included) is ordered after the spawner and after
      * the slot's previous goroutine. */
     goc__race_acquire(g);
+    goc__race_acquire(goc__sched_tls_sync());
     goc__sched_after_switch(g);
     g->fn(g->arg);
     finish(g);

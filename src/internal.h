@@ -173,6 +173,8 @@ typedef struct goc_p {
     goc_g g0;                   /* the worker thread's own stack */
     uint32_t globtick;          /* counts down: at 0, look at the global queue first */
     uint32_t nextstreak;        /* Gs taken from runnext in a row */
+    uint32_t pollcheck;         /* switches since the last I/O check */
+    bool poll_now;              /* detoured to g0 to poll for I/O */
     uint64_t rng;
 
     /* Hand-off from a G that switched away to whatever runs next on this P. */
@@ -265,6 +267,16 @@ GOC_INTERNAL void goc__timers_run(goc_p *p, int64_t now);
 GOC_INTERNAL int64_t goc__timers_next(void);   /* earliest deadline of all Ps */
 GOC_INTERNAL bool goc__timers_pending(void);
 GOC_INTERNAL goc_p *goc__sched_allp(int i);
+/* TSan: workers release it once their TLS exists; goroutines acquire it. */
+GOC_INTERNAL void *goc__sched_tls_sync(void);
+/* Arms t (its fire, arg and lock set up by the caller) for when; stops it
+ * and waits until no P is firing it, after which t may be discarded. */
+GOC_INTERNAL void goc__tmr_start(goc__tmr *t, int64_t when);
+GOC_INTERNAL void goc__tmr_stop_sync(goc__tmr *t);
+
+/* The network poller (netpoll.c), installed as the scheduler's poller. */
+GOC_INTERNAL const goc_poller *goc__netpoll(void);
+GOC_INTERNAL extern _Atomic int32_t goc__netpoll_nwait; /* goroutines in IO wait */
 /* A timer was added at when: a sleeping P may need to wake up earlier. */
 GOC_INTERNAL void goc__sched_timer_added(int64_t when);
 

@@ -90,6 +90,8 @@ int goc__sched_nprocs(void) { return sched.nprocs; }
 
 goc_p *goc__sched_allp(int i) { return &sched.allp[i]; }
 
+void *goc__sched_tls_sync(void) { return &sched.started; }
+
 bool goc__sched_others_running(void)
 {
     return sched.nprocs > atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
@@ -426,8 +428,8 @@ static void checkdead_locked(void)
         return;
     if (atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0)
         return;
-    if (atomic_load_explicit(&sched.polling, memory_order_acquire))
-        return;
+    /* A P blocked in the poller does not count: only waiters it could wake
+     * do (pending), and the goroutines it readied are on its queue. */
     if (sched.poller && sched.poller->pending && sched.poller->pending())
         return;
     if (goc__timers_pending())
@@ -520,6 +522,33 @@ static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *fro
 
 static goc_g *findrunnable(goc_p *p);
 
+/* While goroutines wait on I/O, a P that never goes idle still polls:
+ * every 64th switch detours through g0, which polls without blocking. */
+static inline bool io_check_due(goc_p *p)
+{
+    if (likely(!atomic_load_explicit(&goc__netpoll_nwait, memory_order_relaxed)))
+        return false;
+    if (++p->pollcheck < 64)
+        return false;
+    p->pollcheck = 0;
+    p->poll_now = true;
+    return true;
+}
+
+/* Polls for I/O without blocking, if no other P is polling. */
+static bool poll_nonblocking(goc_p *p)
+{
+    const goc_poller *pl = sched.poller;
+    int32_t zero = 0;
+    if (!pl || !pl->poll ||
+        !atomic_compare_exchange_strong_explicit(&sched.polling, &zero, 1, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    pl->poll(p, 0);
+    atomic_store_explicit(&sched.polling, 0, memory_order_release);
+    return true;
+}
+
 /* p's earliest timer is due: the caller detours through g0, where timers
  * run (a busy P would otherwise never get to them). One load when p has
  * no timers. */
@@ -533,7 +562,7 @@ static inline bool timers_due(goc_p *p)
  * straight to it when p has one queued, else to the scheduler on g0. */
 static void schedule_from(goc_p *p, goc_g *g)
 {
-    goc_g *next = timers_due(p) ? NULL : runq_next_local(p);
+    goc_g *next = timers_due(p) || io_check_due(p) ? NULL : runq_next_local(p);
     switch_to(p, g, next ? next : &p->g0);
 }
 
@@ -623,7 +652,7 @@ void goc_yield(void)
     goc_g *g = p->curg;
     if (unlikely(g->flags & G_SYSTEM))
         return;
-    goc_g *next = timers_due(p) ? &p->g0 : runq_next_local(p);
+    goc_g *next = timers_due(p) || io_check_due(p) ? &p->g0 : runq_next_local(p);
     if (!next && !(next = globq_get(p, 0)))
         return; /* nothing else to run here */
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
@@ -783,6 +812,10 @@ static goc_g *findrunnable(goc_p *p)
         if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_acquire)))
             sleep_forever();
         goc_g *g = NULL;
+        if (p->poll_now) { /* a busy P detoured here to check for I/O */
+            p->poll_now = false;
+            poll_nonblocking(p);
+        }
         if (atomic_load_explicit(&p->timer0, memory_order_relaxed) != INT64_MAX) {
             goc__timers_run(p, goc__nanotime());
             g = runq_next_local(p);
@@ -795,6 +828,8 @@ static goc_g *findrunnable(goc_p *p)
             pl->run_due(p, goc__nanotime());
             g = runq_next_local(p);
         }
+        if (!g && pl && pl->pending && pl->pending() && poll_nonblocking(p))
+            g = runq_next_local(p); /* goroutines wait on I/O: look, without blocking */
         if (!g && run_others_timers(p))
             g = runq_next_local(p);
         if (!g && sched.nprocs > 1) {
@@ -887,6 +922,10 @@ static void *worker_main(void *arg)
     }
     p->curg = g0;
     goc__signals_init_thread();
+    /* Goroutines read this thread's TLS (errno, libc's own) while running
+     * on it: order its initialisation before every goroutine (TSan sees
+     * each goroutine as a thread of its own). */
+    goc__race_release(&sched.started);
     for (;;) {
         goc_g *g = findrunnable(p);
         switch_to(p, g0, g);
@@ -914,6 +953,8 @@ static void sched_init(void)
     sched.single = n == 1;
     goc__stack_default_size();
     goc__signals_init();
+    if (!sched.poller)
+        sched.poller = goc__netpoll();
     sched.allp = aligned_alloc(64, sizeof(goc_p) * (size_t)n);
     if (!sched.allp)
         goc__fatal("out of memory starting the scheduler");

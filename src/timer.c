@@ -197,6 +197,29 @@ int64_t goc__timers_next(void)
 
 bool goc__timers_pending(void) { return goc__timers_next() != INT64_MAX; }
 
+/* ---- Timers embedded in other runtime objects ---- */
+
+void goc__tmr_start(goc__tmr *t, int64_t when)
+{
+    tmr_lock(t);
+    t->active = true;
+    t->when = when;
+    goc__timer_add(t);
+    tmr_unlock(t);
+}
+
+void goc__tmr_stop_sync(goc__tmr *t)
+{
+    tmr_lock(t);
+    t->active = false;
+    t->seq++;
+    goc__timer_del(t);
+    tmr_unlock(t);
+    while (atomic_load_explicit(&t->running, memory_order_acquire))
+        goc_yield();
+    goc__race_acquire(t);
+}
+
 /* ---- Sleep ---- */
 
 static goc_g *sleep_fire(goc__tmr *t, int64_t now)

@@ -1,0 +1,346 @@
+/* netpoll.c: the network poller: epoll, edge-triggered, as Go's
+ * netpoll_epoll.go, behind the scheduler's goc_poller hooks.
+ *
+ * Each descriptor goc waits on has a poll descriptor (struct pd), found by
+ * fd number in a two-level table whose chunks are never freed (a pd is
+ * reused when its number is). A descriptor is registered once, for
+ * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, on its first wait; epoll reports
+ * edges, which set the sticky rready/wready flags, and a waiter consumes a
+ * flag or parks until an edge sets it.
+ *
+ * Invariants, under pd->lock: r (w) is the one waiter for reading (writing)
+ * or NULL; a waiter is taken off before it is readied, and whoever takes it
+ * (an edge, its deadline timer, a forget) sets its result first. A waiter's
+ * record lives on its stack; its deadline timer is stopped (and waited for)
+ * before the wait returns.
+ *
+ * Lock order: a deadline timer's lock, then pd->lock. A waiter arms its
+ * timer before it takes pd->lock; a timer that fires before the waiter has
+ * registered marks it timed out (under pd->lock), which the waiter sees
+ * before it parks.
+ *
+ * The poller: an idle P blocks in epoll_pwait2 (nanosecond timeouts; plain
+ * epoll_wait with milliseconds rounded up where the kernel lacks it) until
+ * the nearest timer; at most one P at a time (the scheduler's polling
+ * flag). An eventfd in the epoll set interrupts it. A P looking for work
+ * polls without blocking first, and a busy P detours through its scheduler
+ * every 64 switches while goroutines wait on I/O, so readiness is noticed
+ * even when no P is ever idle.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "goc/net.h"
+#include "internal.h"
+#include "race.h"
+
+#define CHUNK 1024
+#define CHUNKS 4096 /* fds up to 4 M */
+
+struct waiter {
+    goc_g *g;
+    int events;  /* what it waits for */
+    int result;  /* set by whoever takes it */
+    bool timedout;
+    goc__tmr tmr;
+    struct pd *pd;
+};
+
+struct pd {
+    goc_spinlock lock;
+    bool registered;
+    bool rready, wready;
+    struct waiter *r, *w;
+};
+
+_Atomic int32_t goc__netpoll_nwait;
+
+static struct {
+    int ep;
+    int evfd;
+    _Atomic uint32_t woken; /* an eventfd write is pending */
+    goc_spinlock lock;      /* chunk allocation */
+    struct pd *_Atomic chunks[CHUNKS];
+    bool pwait2_missing;
+} np = {.ep = -1, .evfd = -1};
+
+static struct pd *pd_get(int fd, bool create)
+{
+    if (fd < 0 || fd >= CHUNK * CHUNKS)
+        return NULL;
+    struct pd *c = atomic_load_explicit(&np.chunks[fd / CHUNK], memory_order_acquire);
+    if (!c && create) {
+        goc__spin_lock(&np.lock);
+        c = atomic_load_explicit(&np.chunks[fd / CHUNK], memory_order_relaxed);
+        if (!c) {
+            c = goc__os_reserve(sizeof(struct pd) * CHUNK); /* zero: unlocked, empty */
+            if (c)
+                atomic_store_explicit(&np.chunks[fd / CHUNK], c, memory_order_release);
+        }
+        goc__spin_unlock(&np.lock);
+    }
+    return c ? &c[fd % CHUNK] : NULL;
+}
+
+static void pd_lock(struct pd *pd)
+{
+    goc__spin_lock(&pd->lock);
+    goc__race_acquire(pd);
+}
+
+static void pd_unlock(struct pd *pd)
+{
+    goc__race_release(pd);
+    goc__spin_unlock(&pd->lock);
+}
+
+/* Takes w off pd (pd->lock held) with result res; returns its G to ready. */
+static goc_g *take(struct pd *pd, struct waiter *w, int res)
+{
+    if (pd->r == w)
+        pd->r = NULL;
+    if (pd->w == w)
+        pd->w = NULL;
+    w->result = res;
+    return w->g;
+}
+
+/* ---- Waiting ---- */
+
+static goc_g *deadline_fire(goc__tmr *t, int64_t now)
+{
+    (void)now;
+    struct waiter *w = t->arg;
+    struct pd *pd = w->pd;
+    goc_g *g = NULL;
+    pd_lock(pd);
+    w->timedout = true;
+    if (pd->r == w || pd->w == w)
+        g = take(pd, w, -ETIMEDOUT);
+    pd_unlock(pd);
+    return g;
+}
+
+static bool unlock_pd(goc_g *g, void *arg)
+{
+    (void)g;
+    pd_unlock(arg);
+    return true;
+}
+
+int goc_fd_wait(int fd, int events, int64_t deadline)
+{
+    if (fd < 0)
+        return -EBADF;
+    events &= GOC_FD_READ | GOC_FD_WRITE;
+    if (!events)
+        return -EINVAL;
+    goc__sched_start();
+    if (np.ep < 0)
+        return -ENOSYS;
+    struct pd *pd = pd_get(fd, true);
+    if (!pd)
+        return fd >= CHUNK * CHUNKS ? -EBADF : -ENOMEM;
+
+    pd_lock(pd);
+    if (!pd->registered) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 .data.ptr = pd};
+        if (epoll_ctl(np.ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) {
+            int err = -errno;
+            pd_unlock(pd);
+            return err;
+        }
+        pd->registered = true;
+        pd->rready = pd->wready = false;
+    }
+    int ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
+                ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    if (ready) {
+        if (ready & GOC_FD_READ)
+            pd->rready = false;
+        if (ready & GOC_FD_WRITE)
+            pd->wready = false;
+        pd_unlock(pd);
+        return ready;
+    }
+    if (deadline && deadline <= goc__nanotime()) {
+        pd_unlock(pd);
+        return -ETIMEDOUT;
+    }
+    if (((events & GOC_FD_READ) && pd->r) || ((events & GOC_FD_WRITE) && pd->w)) {
+        pd_unlock(pd);
+        return -EBUSY; /* one reader and one writer at a time, as Go's */
+    }
+    pd_unlock(pd);
+
+    struct waiter w = {.g = goc__getg(), .events = events, .pd = pd};
+    if (deadline) {
+        w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
+        w.tmr.idx = -1;
+        w.tmr.fire = deadline_fire;
+        w.tmr.arg = &w;
+        goc__tmr_start(&w.tmr, deadline);
+    }
+    pd_lock(pd);
+    int res;
+    /* An edge may have come while the lock was dropped. */
+    ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
+            ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    if (ready || w.timedout) {
+        if (ready & GOC_FD_READ)
+            pd->rready = false;
+        if (ready & GOC_FD_WRITE)
+            pd->wready = false;
+        pd_unlock(pd);
+        res = ready ? ready : -ETIMEDOUT;
+    } else {
+        if (events & GOC_FD_READ)
+            pd->r = &w;
+        if (events & GOC_FD_WRITE)
+            pd->w = &w;
+        atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+        goc__park(unlock_pd, pd, "IO wait");
+        atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+        res = w.result;
+    }
+    if (deadline)
+        goc__tmr_stop_sync(&w.tmr);
+    if (res > 0) {
+        /* The flag that woke us is ours to consume. */
+        pd_lock(pd);
+        if (res & GOC_FD_READ)
+            pd->rready = false;
+        if (res & GOC_FD_WRITE)
+            pd->wready = false;
+        pd_unlock(pd);
+    }
+    return res;
+}
+
+void goc_fd_forget(int fd)
+{
+    struct pd *pd = pd_get(fd, false);
+    if (!pd)
+        return;
+    goc_g *wake[2] = {NULL, NULL};
+    pd_lock(pd);
+    if (pd->registered)
+        epoll_ctl(np.ep, EPOLL_CTL_DEL, fd, NULL);
+    pd->registered = false;
+    pd->rready = pd->wready = false;
+    if (pd->r)
+        wake[0] = take(pd, pd->r, -ECANCELED);
+    if (pd->w)
+        wake[1] = take(pd, pd->w, -ECANCELED);
+    pd_unlock(pd);
+    for (int i = 0; i < 2; i++)
+        if (wake[i])
+            goc__ready(wake[i]);
+}
+
+int goc_fd_close(int fd)
+{
+    goc_fd_forget(fd);
+    return close(fd) == 0 ? 0 : -errno;
+}
+
+/* ---- The poller hooks ---- */
+
+static int epoll_until(struct epoll_event *ev, int n, int64_t deadline)
+{
+    int64_t left = deadline == INT64_MAX ? -1 : deadline - goc__nanotime();
+    if (left < 0 && deadline != INT64_MAX)
+        left = 0;
+#if defined(SYS_epoll_pwait2)
+    if (!np.pwait2_missing) {
+        struct timespec ts, *tsp = NULL;
+        if (left >= 0) {
+            ts.tv_sec = left / 1000000000;
+            ts.tv_nsec = left % 1000000000;
+            tsp = &ts;
+        }
+        int r = (int)syscall(SYS_epoll_pwait2, np.ep, ev, n, tsp, NULL, 0);
+        if (r >= 0 || errno != ENOSYS)
+            return r;
+        np.pwait2_missing = true;
+    }
+#endif
+    int ms = left < 0 ? -1 : (int)((left + 999999) / 1000000);
+    return epoll_wait(np.ep, ev, n, ms);
+}
+
+static void np_poll(goc_p *p, int64_t deadline)
+{
+    (void)p;
+    struct epoll_event ev[128];
+    int n = epoll_until(ev, 128, deadline);
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.ptr == NULL) { /* the eventfd */
+            uint64_t v;
+            if (read(np.evfd, &v, sizeof v) < 0) {
+                /* nothing to drain */
+            }
+            atomic_store_explicit(&np.woken, 0, memory_order_release);
+            continue;
+        }
+        struct pd *pd = ev[i].data.ptr;
+        uint32_t e = ev[i].events;
+        goc_g *wake[2] = {NULL, NULL};
+        pd_lock(pd);
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            pd->rready = true;
+            if (pd->r)
+                wake[0] = take(pd, pd->r, GOC_FD_READ);
+        }
+        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+            pd->wready = true;
+            if (pd->w)
+                wake[1] = take(pd, pd->w, GOC_FD_WRITE);
+        }
+        pd_unlock(pd);
+        for (int k = 0; k < 2; k++)
+            if (wake[k] && (k == 0 || wake[1] != wake[0]))
+                goc__ready(wake[k]);
+    }
+}
+
+static void np_wake(void)
+{
+    uint32_t zero = 0;
+    if (!atomic_compare_exchange_strong_explicit(&np.woken, &zero, 1, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return; /* one pending write is enough */
+    uint64_t one = 1;
+    if (write(np.evfd, &one, sizeof one) < 0) {
+        /* the counter is full: a wake-up is pending anyway */
+    }
+}
+
+static bool np_pending(void)
+{
+    return atomic_load_explicit(&goc__netpoll_nwait, memory_order_acquire) > 0;
+}
+
+static const goc_poller np_ops = {
+    .poll = np_poll,
+    .wake = np_wake,
+    .pending = np_pending,
+};
+
+const goc_poller *goc__netpoll(void)
+{
+    np.ep = epoll_create1(EPOLL_CLOEXEC);
+    np.evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (np.ep < 0 || np.evfd < 0)
+        return NULL;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(np.ep, EPOLL_CTL_ADD, np.evfd, &ev) != 0)
+        return NULL;
+    return &np_ops;
+}
