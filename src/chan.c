@@ -34,13 +34,92 @@
  * direct copy), and goc__ready publishes the waker's side to the woken G;
  * close releases the channel and a receive that sees it closed acquires it.
  *
- * Lifetime: see goc/chan.h. A G that parks holds a reference of its own
- * until it returns from the operation.
+ * Lifetime: see goc/chan.h. No operation takes a reference (no atomic
+ * read-modify-write on refs on any path): the caller's reference covers
+ * the call. A G that parked in chansend/chanrecv touches nothing of the
+ * channel after it is woken: the waker copied the value (or close zeroed
+ * the receiver's element) under the lock, and goc__ready orders the waker
+ * before the woken G, which is all the race detector needs too.
+ *
+ * Single worker: with one P, channel sections run without a locked
+ * instruction until a plain thread uses a channel (chan.h, "Channel
+ * locks").
  */
 #include <errno.h>
+#include <linux/membarrier.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "chan.h"
+
+/* ---- Locks (see chan.h) ---- */
+
+_Atomic uint32_t goc__chan_cs;
+/* 3 until goc_chan_make has checked for membarrier: no fast mode. */
+_Atomic uint32_t goc__chan_mt = 3;
+
+enum { MT_NONE = 0, MT_SWITCHING = 1, MT_ON = 2, MT_UNKNOWN = 3 };
+
+static void chan_mt_init(void)
+{
+    uint32_t v = MT_UNKNOWN;
+    if (atomic_load_explicit(&goc__chan_mt, memory_order_acquire) != MT_UNKNOWN)
+        return;
+    /* Only the single P may run fast sections: a plain thread making the
+     * first channel goes multi-threaded at once. */
+    goc_p *p = goc__getp();
+    uint32_t to = MT_ON;
+    if (p && goc__sched_nprocs() == 1 &&
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+        to = MT_NONE;
+    atomic_compare_exchange_strong_explicit(&goc__chan_mt, &v, to, memory_order_acq_rel,
+                                            memory_order_acquire);
+}
+
+/* The first channel lock taken by anything but the single P: see chan.h. */
+static void chan_go_mt(void)
+{
+    uint32_t v = MT_NONE;
+    if (atomic_compare_exchange_strong_explicit(&goc__chan_mt, &v, MT_SWITCHING,
+                                                memory_order_seq_cst, memory_order_acquire)) {
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+            goc__fatal("goc: membarrier failed");
+        while (atomic_load_explicit(&goc__chan_cs, memory_order_acquire))
+            sched_yield();
+        atomic_store_explicit(&goc__chan_mt, MT_ON, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&goc__chan_mt, memory_order_acquire) == MT_SWITCHING)
+        sched_yield();
+}
+
+bool goc__chan_lock_fast_slow(uint32_t mt)
+{
+    if (mt == MT_SWITCHING) {
+        chan_go_mt(); /* waits for MT_ON */
+        return false;
+    }
+    if (mt == MT_UNKNOWN)
+        return false; /* no channel was made yet */
+    goc_p *p = goc__getp();
+    if (!p) {
+        chan_go_mt();
+        return false;
+    }
+    if (goc__sched_nprocs() != 1)
+        return false; /* several Ps: never fast (mt stays as it is, unused) */
+    atomic_store_explicit(&goc__chan_cs, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (likely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) == MT_NONE))
+        return true;
+    /* A thread is switching: its membarrier saw our store or we see its
+     * flag; either way take the real lock once it is done. */
+    atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
+    chan_go_mt();
+    return false;
+}
 
 /* ---- Wait queues (c->lock held) ---- */
 
@@ -106,6 +185,8 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
     size_t bytes = elem_size * cap;
     if (bytes == 0)
         bytes = 1;
+    if (unlikely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) == MT_UNKNOWN))
+        chan_mt_init();
     goc_chan *c = malloc(sizeof *c + bytes);
     if (!c) {
         errno = ENOMEM;
@@ -188,8 +269,7 @@ void goc__chan_bufrecv_locked(goc_chan *c, void *out)
     goc__chan_race_slot(c, c->recvx, true);
     if (out)
         goc__chan_copy(out, qp, c->elemsize);
-    if (c->elemsize)
-        memset(qp, 0, c->elemsize);
+    /* (No clearing of the slot: Go does it for its garbage collector.) */
     goc__chan_race_slot(c, c->recvx, false);
     if (++c->recvx == c->dataqsiz)
         c->recvx = 0;
@@ -248,7 +328,7 @@ void goc__chan_wake(goc_sudog *sg, bool success)
 static bool unlock_chan(goc_g *g, void *arg)
 {
     (void)g;
-    goc__spin_unlock(&((goc_chan *)arg)->lock);
+    goc__chan_unlock(arg);
     return true;
 }
 
@@ -277,37 +357,36 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
     if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) && chan_full(c))
         return false;
 
-    goc__spin_lock(&c->lock);
+    goc__chan_lock(c);
     if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         goc_panic("send on closed channel");
     }
     goc_sudog *sg = goc__waitq_dequeue(&c->recvq);
     if (sg) {
         goc__chan_send_locked(c, sg, elem);
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         goc__chan_wake(sg, true);
         return true;
     }
     if (c->qcount < c->dataqsiz) {
         goc__chan_bufsend_locked(c, elem);
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         return true;
     }
     if (!block) {
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         return false;
     }
 
     /* Slow path: wait for a receiver. */
     goc_sudog me = {.g = goc__getg(), .elem = (void *)elem, .c = c};
-    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     goc__waitq_enqueue(&c->sendq, &me);
     goc__race_release(&me);
     goc__park(unlock_chan, c, "chan send");
-    bool closed = !me.success;
-    goc_chan_release(c);
-    if (closed)
+    /* Woken: the waker did everything under c->lock; c is not touched
+     * again (see "Lifetime"). */
+    if (unlikely(!me.success))
         goc_panic("send on closed channel");
     return true;
 }
@@ -351,9 +430,9 @@ static int chanrecv(goc_chan *c, void *out, bool block)
         }
     }
 
-    goc__spin_lock(&c->lock);
+    goc__chan_lock(c);
     if (atomic_load_explicit(&c->closed, memory_order_relaxed) && c->qcount == 0) {
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         goc__race_acquire(c);
         if (out)
             memset(out, 0, c->elemsize);
@@ -362,34 +441,29 @@ static int chanrecv(goc_chan *c, void *out, bool block)
     goc_sudog *sg = goc__waitq_dequeue(&c->sendq);
     if (sg) {
         goc__chan_recv_locked(c, sg, out);
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         goc__chan_wake(sg, true);
         return GOC_CHAN_OK;
     }
     if (c->qcount > 0) {
         goc__chan_bufrecv_locked(c, out);
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         return GOC_CHAN_OK;
     }
     if (!block) {
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         return -EAGAIN;
     }
 
     /* Slow path: wait for a sender or close. */
     goc_sudog me = {.g = goc__getg(), .elem = out, .c = c};
-    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
     goc__waitq_enqueue(&c->recvq, &me);
     goc__race_release(&me);
     goc__park(unlock_chan, c, "chan receive");
-    bool ok = me.success;
-    if (!ok) {
-        goc__race_acquire(c);
-        if (out)
-            memset(out, 0, c->elemsize);
-    }
-    goc_chan_release(c);
-    return ok ? GOC_CHAN_OK : GOC_CHAN_CLOSED;
+    /* Woken: the waker copied the value (or close zeroed *out) under
+     * c->lock, and goc__ready ordered the waker before us; c is not touched
+     * again (see "Lifetime"). */
+    return me.success ? GOC_CHAN_OK : GOC_CHAN_CLOSED;
 }
 
 bool goc_chan_recv(goc_chan *c, void *out) { return chanrecv(c, out, true) == GOC_CHAN_OK; }
@@ -403,9 +477,9 @@ void goc_chan_close(goc_chan *c)
     if (!c)
         goc_panic("close of nil channel");
     goc__chan_check(c);
-    goc__spin_lock(&c->lock);
+    goc__chan_lock(c);
     if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
-        goc__spin_unlock(&c->lock);
+        goc__chan_unlock(c);
         goc_panic("close of closed channel");
     }
     goc__race_release(c);
@@ -428,7 +502,7 @@ void goc_chan_close(goc_chan *c)
         tail = &sg->next;
     }
     *tail = NULL;
-    goc__spin_unlock(&c->lock);
+    goc__chan_unlock(c);
     while (list) {
         sg = list;
         list = sg->next;

@@ -41,6 +41,40 @@ struct goc_chan {
     char *buf;             /* dataqsiz * elemsize bytes (at least 1, for race addresses) */
 };
 
+/* ---- Channel locks ----
+ *
+ * c->lock is a goc_spinlock, except in the common single-worker case: when
+ * the runtime runs one P and no other thread has ever touched a channel,
+ * the P's code is the only code that can be inside any channel's critical
+ * section, and a locked instruction per lock costs more than the rest of a
+ * channel operation. Such a section then only sets goc__chan_cs (a plain
+ * store) and checks goc__chan_mt: an asymmetric Dekker handshake whose
+ * heavy side is a thread's first channel operation (chan.c,
+ * goc__chan_go_mt: goc__chan_mt goes 0 -> 1, membarrier() makes the P's
+ * store visible / its next load see 1, wait for goc__chan_cs == 0, then
+ * goc__chan_mt = 2 for good). From then on every section takes the real
+ * locks. Without membarrier (or before goc_chan_make first ran) the fast
+ * mode is never entered.
+ *
+ * goc__chan_cs is only ever set by the single P, for one section at a time
+ * (a select's section covers all its channels), so an unlock can tell which
+ * kind of lock it holds by reading it. */
+GOC_INTERNAL extern _Atomic uint32_t goc__chan_cs, goc__chan_mt;
+GOC_INTERNAL bool goc__chan_lock_fast_slow(uint32_t mt);
+
+/* Enters a lock-free section if this is the single P in fast mode; false:
+ * take the real locks. */
+static inline bool goc__chan_lock_fast(void)
+{
+    uint32_t mt = atomic_load_explicit(&goc__chan_mt, memory_order_acquire);
+    if (likely(mt == 2)) /* MT_ON */
+        return false;
+    return goc__chan_lock_fast_slow(mt);
+}
+
+static inline void goc__chan_lock(struct goc_chan *c);
+static inline void goc__chan_unlock(struct goc_chan *c);
+
 /* Debug builds check the channel on every operation. */
 #ifndef NDEBUG
 static inline void goc__chan_check(const struct goc_chan *c)
@@ -52,12 +86,31 @@ static inline void goc__chan_check(const struct goc_chan *c)
 static inline void goc__chan_check(const struct goc_chan *c) { (void)c; }
 #endif
 
+static inline void goc__chan_lock(struct goc_chan *c)
+{
+    if (!goc__chan_lock_fast())
+        goc__spin_lock(&c->lock);
+}
+
+static inline void goc__chan_unlock(struct goc_chan *c)
+{
+    if (atomic_load_explicit(&goc__chan_cs, memory_order_relaxed))
+        atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
+    else
+        goc__spin_unlock(&c->lock);
+}
+
 static inline char *goc__chanbuf(struct goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
 
 static inline void goc__chan_copy(void *dst, const void *src, size_t n)
 {
-    if (n)
-        memcpy(dst, src, n);
+    switch (n) { /* the common sizes without a call */
+    case 0: return;
+    case 4: memcpy(dst, src, 4); return;
+    case 8: memcpy(dst, src, 8); return;
+    case 16: memcpy(dst, src, 16); return;
+    default: memcpy(dst, src, n);
+    }
 }
 
 /* The race detector's view of a buffer slot: acquire, copy, release, as

@@ -52,8 +52,12 @@ struct selstate {
     int nlock;
 };
 
+/* In the single P's fast mode one lock-free section covers every channel
+ * (chan.h); otherwise each channel's lock, once, in address order. */
 static void sellock(struct selstate *s)
 {
+    if (goc__chan_lock_fast())
+        return;
     goc_chan *last = NULL;
     for (int i = 0; i < s->nlock; i++) {
         goc_chan *c = s->cases[s->lockorder[i]].ch;
@@ -65,6 +69,10 @@ static void sellock(struct selstate *s)
 
 static void selunlock(struct selstate *s)
 {
+    if (atomic_load_explicit(&goc__chan_cs, memory_order_relaxed)) {
+        atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
+        return;
+    }
     goc_chan *last = NULL;
     for (int i = s->nlock - 1; i >= 0; i--) {
         goc_chan *c = s->cases[s->lockorder[i]].ch;
@@ -79,6 +87,10 @@ static void selunlock(struct selstate *s)
 static bool selparkcommit(goc_g *g, void *arg)
 {
     (void)g;
+    if (atomic_load_explicit(&goc__chan_cs, memory_order_relaxed)) {
+        atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
+        return true;
+    }
     struct selstate *s = arg;
     goc_select_case *cases = s->cases;
     uint16_t *lockorder = s->lockorder;
@@ -99,6 +111,18 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
 {
     if (n < 0 || n >= 65536)
         goc_panic("goc_select: bad number of cases %d", n);
+    /* One case and a default is what Go compiles to selectnbsend /
+     * selectnbrecv: the try forms, whose failing fast path takes no lock. */
+    if (n == 1 && has_default) {
+        goc_select_case *cs = &cases[0];
+        if (cs->dir == GOC_SELECT_SEND)
+            return goc_chan_try_send(cs->ch, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
+        int r = goc_chan_try_recv(cs->ch, cs->elem);
+        if (r < 0)
+            return GOC_SELECT_DEFAULT;
+        cs->ok = r == GOC_CHAN_OK;
+        return 0;
+    }
 
     uint16_t small[2 * 16];
     uint16_t *orders = small;

@@ -1199,13 +1199,22 @@ TEST(ProducersConsumersClose)
 
 /* ---- Plain threads on both ends, and a select from a thread ---- */
 
+/* The threads report their end on a channel: goroutine 1 waits there
+ * (parking) rather than in pthread_join, which would block its worker (with
+ * GOC_MAXPROCS=1, the only one, that goroutine_sender needs). */
+static goc_chan *plain_fin;
+static _Atomic int plain_known; /* threads goc knows (no false deadlock) */
+
 static void *thread_sender(void *arg)
 {
     goc_chan *c = arg;
+    (void)goc_id(); /* known to goc from now on */
+    atomic_fetch_add(&plain_known, 1);
     for (int i = 0; i < 1000; i++)
         goc_chan_send(c, &i);
     goc_chan_close(c);
     goc_chan_release(c);
+    GOC_CHAN_SEND(plain_fin, long, 0);
     return NULL;
 }
 
@@ -1213,6 +1222,8 @@ static void *thread_selecter(void *arg)
 {
     goc_chan **cs = arg;
     long got = 0;
+    (void)goc_id();
+    atomic_fetch_add(&plain_known, 1);
     for (int open = 2; open > 0;) {
         int v;
         goc_select_case sc[] = {GOC_RECV_CASE(cs[0], &v), GOC_RECV_CASE(cs[1], &v)};
@@ -1224,7 +1235,8 @@ static void *thread_selecter(void *arg)
             got += v;
         }
     }
-    return (void *)got;
+    GOC_CHAN_SEND(plain_fin, long, got);
+    return NULL;
 }
 
 static void goroutine_sender(void *arg)
@@ -1241,13 +1253,17 @@ TEST(PlainThreads)
     goc_chan *a = make_int_chan(0), *b = make_int_chan(3);
     goc_chan *cs[2] = {a, b};
     pthread_t sender, selecter;
+    plain_fin = goc_chan_make(sizeof(long), 2);
     pthread_create(&sender, NULL, thread_sender, goc_chan_retain(a));
     goc_go(goroutine_sender, goc_chan_retain(b));
     pthread_create(&selecter, NULL, thread_selecter, cs);
-    void *got;
+    for (long i = 0; i < 100000000L && atomic_load(&plain_known) < 2; i++)
+        goc_yield();
+    long got = GOC_CHAN_RECV(plain_fin, long) + GOC_CHAN_RECV(plain_fin, long);
     pthread_join(sender, NULL);
-    pthread_join(selecter, &got);
-    CHECK((long)got == 2 * 999 * 1000 / 2);
+    pthread_join(selecter, NULL);
+    goc_chan_release(plain_fin);
+    CHECK(got == 2 * 999 * 1000 / 2);
     goc_chan_release(a);
     goc_chan_release(b);
 }

@@ -21,15 +21,20 @@
  * reference, owned by the caller; goc_chan_retain adds one (give one to each
  * goroutine that will keep using the channel, or keep one owner who outlives
  * every user); goc_chan_release drops one and frees the channel with the
- * last. Every operation needs a reference held by its caller for the
- * duration of the call; a goroutine blocked in an operation holds a
- * reference of its own while it waits, so releasing yours while others are
- * blocked on the channel is safe (they stay blocked until someone who still
- * holds a reference wakes them). A use of a freed channel is undefined; in
- * debug builds (without NDEBUG) every operation checks the channel and ends
- * the process with "fatal error: goc: use of freed channel" when it finds one
- * that was freed (detection is best effort: memory reused for a new channel
- * is not caught).
+ * last. The rule: every operation (send, receive, select, close, len, cap)
+ * needs a reference that stays held until the call returns, whether the
+ * caller's own or one that someone else is known to hold until then. goc
+ * takes no reference of its own, not even for a goroutine parked in an
+ * operation: a parked goroutine is woken by someone who holds one, and once
+ * woken it does not touch the channel again (a blocked send or receive; a
+ * select relocks its channels to leave their queues, so its caller's
+ * references must still be held, as the rule says). Releasing your
+ * reference while others are blocked on the channel with theirs is safe. A
+ * use of a freed channel is undefined; in debug builds (without NDEBUG)
+ * every operation checks the channel and ends the process with "fatal
+ * error: goc: use of freed channel" when it finds one that was freed
+ * (detection is best effort: memory reused for a new channel is not
+ * caught).
  */
 #ifndef GOC_CHAN_H
 #define GOC_CHAN_H
