@@ -50,6 +50,33 @@ parked_rss@1      sched_bench  sched_bench_go  parked_rss     B/op    1      goc
 parked_pte        sched_bench  sched_bench_go  parked_pte     B/op    2      -
 parked_pte@1      sched_bench  sched_bench_go  parked_pte     B/op    1      -
 bareswap          sched_bench  -               bareswap       ns/op   -      -
+ChanSync          chan_bench   chan_bench_go   ChanSync       ns/op   2      <=0.5
+ChanProdCons0     chan_bench   chan_bench_go   ChanProdCons0  ns/op   2      <=0.5
+ChanProdCons10    chan_bench   chan_bench_go   ChanProdCons10 ns/op   2      <=0.5
+ChanProdCons100   chan_bench   chan_bench_go   ChanProdCons100 ns/op  2      <=0.5
+ChanUncontended   chan_bench   chan_bench_go   ChanUncontended ns/op  2      <=0.5
+ChanContended     chan_bench   chan_bench_go   ChanContended  ns/op   2      <=0.5
+SelectUncontended chan_bench   chan_bench_go   SelectUncontended ns/op 2     <=0.5
+SelectSyncContended chan_bench chan_bench_go   SelectSyncContended ns/op 2   <=0.5
+SelectProdCons    chan_bench   chan_bench_go   SelectProdCons ns/op   2      <=0.5
+SelectNonblock    chan_bench   chan_bench_go   SelectNonblock ns/op   2      <=0.5
+ChanCreation      chan_bench   chan_bench_go   ChanCreation   ns/op   2      <=0.5
+pingpong          chan_bench   chan_bench_go   pingpong       ns/op   2      <=0.5
+pingpong@1        chan_bench   chan_bench_go   pingpong       ns/op   1      goc<=58.5
+skynet            chan_bench   chan_bench_go   skynet         ms      2      <=0.5
+skynet@1          chan_bench   chan_bench_go   skynet         ms      1      <=0.5
+config_mutex      sync_bench   sync_bench_go   config_mutex   ns/op   2      <=0.5
+config_rwmutex    sync_bench   sync_bench_go   config_rwmutex ns/op   2      <=0.5,/config_mutex<=1
+config_atomic     sync_bench   sync_bench_go   config_atomic  ns/op   2      <=0.5,/config_rwmutex<=1
+config_atomic_cow sync_bench   sync_bench_go   config_atomic_cow ns/op 2     -
+mutex_uncontended sync_bench   sync_bench_go   mutex_uncontended ns/op 2     <=0.7
+mutex_8           sync_bench   sync_bench_go   mutex_8        ns/op   2      <=0.7
+mutex_1000        sync_bench   sync_bench_go   mutex_1000     ns/op   2      <=0.7
+rwmutex_read      sync_bench   sync_bench_go   rwmutex_read   ns/op   2      <=0.7
+waitgroup         sync_bench   sync_bench_go   waitgroup      ns/op   2      <=0.7
+once              sync_bench   sync_bench_go   once           ns/op   2      <=0.7
+pool              sync_bench   sync_bench_go   pool           ns/op   2      <=0.7
+map_load          sync_bench   sync_bench_go   map_load       ns/op   2      <=0.7
 '
 
 # ---------------------------------------------------------------------------

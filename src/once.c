@@ -28,7 +28,7 @@ static void once_slow(goc_once *o, goc_fn fn, void *arg)
     goc_mutex_unlock(&o->m);
 }
 
-void goc_once_do(goc_once *o, goc_fn fn, void *arg)
+void (goc_once_do)(goc_once *o, goc_fn fn, void *arg)
 {
     if (likely(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) != 0)) {
         goc__race_acquire(o);

@@ -1,142 +1,283 @@
 /* value.c: atomic.Value for pointers, with reclamation of replaced values
- * by split reference counting (no per-worker state, so a reader may move
- * between workers while it holds a value).
+ * by epoch-based reclamation (the scheme of src/map.c, where the argument
+ * for its safety is spelled out).
  *
- * Each stored value lives in a version: {ptr, inner}. v->state packs the
- * current version's address (64-byte aligned, so its bits 6..47) in its low
- * 42 bits, and above them `outer`: how many readers took that version
- * through state and have not given it back through state.
+ * v->cur is the current value, published with an atomic exchange. v->dom
+ * (allocated on first use) holds, per worker plus one for plain threads, a
+ * pair of reader counters, one per epoch parity, each on its own cache
+ * line, and two limbo lists of replaced values.
  *
- *   load      adds one to outer and reads the version from the same word
- *             (one compare-and-swap, retried under contention): from then
- *             on the version cannot be freed.
- *   release   while state still holds the version, takes one off outer
- *             (CAS); once the version has been replaced, takes one off its
- *             inner count instead.
- *   store     swaps in the new version with outer 0, and moves the old
- *             outer count into the old version's inner.
+ *   load      without free_fn: an acquire load of cur, nothing else.
+ *             With free_fn: e = epoch; counter[slot][e & 1] += 1 (seq_cst); re-check the
+ *             epoch (else undo and retry); then read cur. The ref remembers
+ *             slot and parity, so the release may run on another worker.
+ *   release   counter[slot][parity] -= 1.
+ *   store     without free_fn: a release store of cur, nothing else.
+ *             With free_fn, inside a guard of its own: exchange cur, push
+ *             the old value on limbo[epoch & 1] (epoch read after the
+ *             exchange), leave; every 32nd store then tries to reclaim.
+ *   reclaim   under dom's spin lock (a store that finds it taken moves
+ *             on): while the counters of parity (e-1) & 1 sum to zero, free
+ *             limbo[(e-1) & 1] and advance the epoch, at most twice.
+ *   goc_value_reclaim: the same, waiting for the lock.
+ *   destroy   frees whatever is left.
+ * So a replaced value is freed some stores after its last reader let go
+ * (within about 64 stores while readers come and go), or at destroy; a
+ * reader that holds a value for long holds back the frees behind it, never
+ * a store or another reader.
  *
- * inner starts at BIAS (the reference state itself holds), which no number
- * of early releases can bring to zero; the store adds outer - BIAS. So
- * inner reaches zero exactly once, after the version has been replaced and
- * every reader that took it has released it, whoever comes last: that one
- * frees it. A reader's version cannot be freed under it, so the release's
- * CAS cannot mistake a new version at a recycled address for its own.
+ * Readers on different workers touch only their own counters and the
+ * read-mostly cur and epoch words; a reader may hold a value across parks
+ * and migrations (its counter is a count, decremented where it was
+ * incremented).
  *
  * Happens-before, for TSan (this file is not instrumented): a store
- * publishes the value's contents (release on the version) to loads that
- * get it (acquire); every release of a version publishes the reader's
- * accesses to whoever frees it.
+ * releases on the value before the exchange, a load acquires after reading
+ * cur; a release publishes the reader's accesses (release on dom's reclaim
+ * word) to whoever frees.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "goc/sync.h"
 #include "internal.h"
 #include "race.h"
 
-typedef struct version {
+typedef struct retired {
+    struct retired *next;
     void *ptr;
-    _Atomic int64_t inner;
-} __attribute__((aligned(64))) version;
+} retired;
 
-#define PTR_BITS 42
-#define PTR_MASK ((UINT64_C(1) << PTR_BITS) - 1)
-#define ONE (UINT64_C(1) << PTR_BITS)
-#define BIAS (INT64_C(1) << 40)
+struct counter {
+    _Atomic int64_t n[2];
+} __attribute__((aligned(64)));
 
-static uint64_t pack(version *ver)
-{
-    uintptr_t a = (uintptr_t)ver;
-    if (unlikely((a >> 6) & ~(uintptr_t)PTR_MASK))
-        goc__fatal("goc_value: version address beyond 48 bits");
-    return (uint64_t)(a >> 6);
-}
-
-static version *unpack(uint64_t s) { return (version *)(uintptr_t)((s & PTR_MASK) << 6); }
+typedef struct dom {
+    _Atomic uint64_t epoch;
+    uint32_t nslots;
+    char reclaim_sync;
+    _Atomic(retired *) limbo[2] __attribute__((aligned(64)));
+    goc_spinlock lock;
+    _Atomic uint32_t nstores;
+    struct counter slots[];
+} dom;
 
 void goc_value_init(goc_value *v, void (*free_fn)(void *ptr))
 {
     *v = (goc_value)GOC_VALUE_INIT(free_fn);
 }
 
-static void version_free(goc_value *v, version *ver)
+static dom *dom_slow(goc_value *v)
 {
-    goc__race_acquire(ver);
-    if (v->free_fn && ver->ptr)
-        v->free_fn(ver->ptr);
-    free(ver);
+    goc__sched_start();
+    uint32_t n = (uint32_t)goc__sched_nprocs() + 1;
+    size_t size = sizeof(dom) + n * sizeof(struct counter);
+    size = (size + 63) & ~(size_t)63;
+    dom *d = aligned_alloc(64, size);
+    if (!d)
+        return NULL;
+    memset(d, 0, size);
+    d->nslots = n;
+    goc__race_release(d); /* memset is intercepted: publish it */
+    dom *expect = NULL;
+    if (!__atomic_compare_exchange_n((dom **)&v->dom, &expect, d, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        free(d);
+        goc__race_acquire(expect);
+        return expect;
+    }
+    return d;
 }
 
-/* Drops references from ver's inner count; frees it at zero. */
-static void version_put(goc_value *v, version *ver, int64_t n)
+static inline dom *get_dom(goc_value *v)
 {
-    if (atomic_fetch_sub_explicit(&ver->inner, n, memory_order_acq_rel) == n)
-        version_free(v, ver);
+    dom *d = __atomic_load_n((dom **)&v->dom, __ATOMIC_ACQUIRE);
+    return likely(d != NULL) ? d : dom_slow(v);
+}
+
+static inline void enter(dom *d, goc_value_ref *ref)
+{
+    goc_p *p = goc__getp();
+    uint32_t slot = d->nslots - 1;
+    if (p) {
+        slot = (uint32_t)p->id;
+        if (unlikely(slot >= d->nslots - 1))
+            slot %= d->nslots - 1;
+    }
+    struct counter *c = &d->slots[slot];
+    for (;;) {
+        uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
+        atomic_fetch_add_explicit(&c->n[e & 1], 1, memory_order_seq_cst);
+        if (likely(atomic_load_explicit(&d->epoch, memory_order_seq_cst) == e)) {
+            ref->version = d;
+            ref->slot = slot;
+            ref->parity = (uint32_t)(e & 1);
+            return;
+        }
+        atomic_fetch_sub_explicit(&c->n[e & 1], 1, memory_order_relaxed);
+    }
+}
+
+static inline void leave(dom *d, goc_value_ref *ref)
+{
+    goc__race_release(&d->reclaim_sync);
+    atomic_fetch_sub_explicit(&d->slots[ref->slot].n[ref->parity], 1, memory_order_release);
+    ref->version = NULL;
+}
+
+static void free_list(goc_value *v, dom *d, retired *r)
+{
+    if (!r)
+        return;
+    goc__race_acquire(&d->reclaim_sync);
+    goc__race_acquire(v);
+    while (r) {
+        retired *next = r->next;
+        v->free_fn(r->ptr);
+        free(r);
+        r = next;
+    }
+}
+
+static inline bool limbo_empty(dom *d)
+{
+    return !atomic_load_explicit(&d->limbo[0], memory_order_relaxed) &&
+           !atomic_load_explicit(&d->limbo[1], memory_order_relaxed);
+}
+
+/* Under d->lock: one grace period if parity (e-1) drained; returns the list
+ * it freed up, appended to *out. */
+static bool advance_locked(dom *d, retired **out)
+{
+    uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
+    unsigned old = (unsigned)((e + 1) & 1);
+    int64_t sum = 0;
+    for (uint32_t i = 0; i < d->nslots; i++)
+        sum += atomic_load_explicit(&d->slots[i].n[old], memory_order_seq_cst);
+    if (sum != 0)
+        return false;
+    retired *l = atomic_exchange_explicit(&d->limbo[old], NULL, memory_order_acquire);
+    atomic_store_explicit(&d->epoch, e + 1, memory_order_seq_cst);
+    while (l) {
+        retired *next = l->next;
+        l->next = *out;
+        *out = l;
+        l = next;
+    }
+    return true;
+}
+
+/* Every RECLAIM_EVERY-th store tries to complete grace periods: frees are
+ * batched, so that a store rarely scans the counters or flips the epoch
+ * (which every reader then has to fetch again). */
+#define RECLAIM_EVERY 32
+
+static void try_reclaim(goc_value *v, dom *d)
+{
+    if (!goc__spin_trylock(&d->lock))
+        return; /* someone else is at it */
+    retired *list = NULL;
+    for (int i = 0; i < 2 && !limbo_empty(d) && advance_locked(d, &list); i++)
+        ;
+    goc__spin_unlock(&d->lock);
+    free_list(v, d, list);
 }
 
 int goc_value_store(goc_value *v, void *p)
 {
-    version *ver = aligned_alloc(64, sizeof *ver);
-    if (!ver)
+    if (!v->free_fn) {
+        /* Nothing to reclaim: a release store (the documented edge: a
+         * store happens before the loads that see it) and no guard. */
+        goc__race_release(v);
+        __atomic_store_n(&v->cur, p, __ATOMIC_RELEASE);
+        return 0;
+    }
+    dom *d = get_dom(v);
+    if (!d)
         return -ENOMEM;
-    ver->ptr = p;
-    atomic_init(&ver->inner, BIAS);
-    goc__race_release(ver);
-    uint64_t old = __atomic_exchange_n(&v->state, pack(ver), __ATOMIC_ACQ_REL);
-    version *prev = unpack(old);
-    if (prev)
-        /* Move the readers counted in old's outer to prev's inner, and drop
-         * the state's own reference. */
-        version_put(v, prev, BIAS - (int64_t)(old >> PTR_BITS));
+    retired *r = NULL;
+    if (v->free_fn && !(r = malloc(sizeof *r)))
+        return -ENOMEM;
+    goc_value_ref g;
+    enter(d, &g);
+    goc__race_release(v);
+    void *old = __atomic_exchange_n(&v->cur, p, __ATOMIC_SEQ_CST);
+    if (r && old) {
+        r->ptr = old;
+        uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
+        _Atomic(retired *) *l = &d->limbo[e & 1];
+        retired *head = atomic_load_explicit(l, memory_order_relaxed);
+        do
+            r->next = head;
+        while (!atomic_compare_exchange_weak_explicit(l, &head, r, memory_order_release,
+                                                      memory_order_relaxed));
+        r = NULL;
+    }
+    free(r);
+    leave(d, &g);
+    if ((atomic_fetch_add_explicit(&d->nstores, 1, memory_order_relaxed) + 1) % RECLAIM_EVERY == 0)
+        try_reclaim(v, d);
     return 0;
 }
 
 void *goc_value_load(goc_value *v, goc_value_ref *ref)
 {
-    uint64_t s = __atomic_load_n(&v->state, __ATOMIC_RELAXED);
-    for (;;) {
-        if (unlikely((s & PTR_MASK) == 0)) {
-            ref->version = NULL; /* nothing stored yet */
-            return NULL;
-        }
-        /* Saturated outer count (4M readers on one version): let one go. */
-        if (unlikely((s >> PTR_BITS) == (UINT64_MAX >> PTR_BITS))) {
-            goc_yield();
-            s = __atomic_load_n(&v->state, __ATOMIC_RELAXED);
-            continue;
-        }
-        if (__atomic_compare_exchange_n(&v->state, &s, s + ONE, true, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED))
-            break;
+    if (!v->free_fn) {
+        /* Values are never freed: nothing to guard. */
+        ref->version = NULL;
+        void *p = __atomic_load_n(&v->cur, __ATOMIC_ACQUIRE);
+        goc__race_acquire(v);
+        return p;
     }
-    version *ver = unpack(s);
-    ref->version = ver;
-    goc__race_acquire(ver);
-    return ver->ptr;
+    dom *d = get_dom(v);
+    if (unlikely(!d)) {
+        /* No memory for the counters: nothing can have been stored. */
+        ref->version = NULL;
+        return NULL;
+    }
+    enter(d, ref);
+    void *p = __atomic_load_n(&v->cur, __ATOMIC_SEQ_CST);
+    goc__race_acquire(v);
+    return p;
 }
 
 void goc_value_release(goc_value *v, goc_value_ref *ref)
 {
-    version *ver = ref->version;
-    if (!ver)
+    (void)v;
+    dom *d = ref->version;
+    if (!d)
         return;
-    ref->version = NULL;
-    goc__race_release(ver);
-    uint64_t mine = pack(ver);
-    uint64_t s = __atomic_load_n(&v->state, __ATOMIC_RELAXED);
-    while ((s & PTR_MASK) == mine)
-        if (__atomic_compare_exchange_n(&v->state, &s, s - ONE, true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED))
-            return;
-    /* Replaced: our reference was moved to the version's inner count. */
-    version_put(v, ver, 1);
+    leave(d, ref);
+}
+
+void goc_value_reclaim(goc_value *v)
+{
+    dom *d = __atomic_load_n((dom **)&v->dom, __ATOMIC_ACQUIRE);
+    if (!d || !v->free_fn)
+        return;
+    goc__spin_lock(&d->lock);
+    retired *list = NULL;
+    for (int i = 0; i < 2 && !limbo_empty(d) && advance_locked(d, &list); i++)
+        ;
+    goc__spin_unlock(&d->lock);
+    free_list(v, d, list);
 }
 
 void goc_value_destroy(goc_value *v)
 {
-    uint64_t old = __atomic_exchange_n(&v->state, 0, __ATOMIC_ACQ_REL);
-    version *prev = unpack(old);
-    if (prev)
-        version_put(v, prev, BIAS - (int64_t)(old >> PTR_BITS));
+    dom *d = __atomic_exchange_n((dom **)&v->dom, NULL, __ATOMIC_ACQ_REL);
+    void *cur = __atomic_exchange_n(&v->cur, NULL, __ATOMIC_ACQ_REL);
+    goc__race_acquire(v);
+    if (d) {
+        goc__race_acquire(d);
+        if (v->free_fn) {
+            free_list(v, d, atomic_exchange(&d->limbo[0], NULL));
+            free_list(v, d, atomic_exchange(&d->limbo[1], NULL));
+        }
+        goc__race_acquire(&d->reclaim_sync);
+        free(d);
+    }
+    if (v->free_fn && cur)
+        v->free_fn(cur);
 }

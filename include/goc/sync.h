@@ -1,5 +1,5 @@
 /* goc/sync.h: Go's package sync (Mutex, RWMutex, WaitGroup, Once, Cond,
- * Pool, atomic.Value for pointers) and x/sync's weighted semaphore.
+ * Pool, Map, atomic.Value for pointers) and x/sync's weighted semaphore.
  * Overview: docs/sync.md.
  *
  * Waits here park a goroutine (its worker runs other goroutines meanwhile)
@@ -9,7 +9,7 @@
  * or set up with their _init function, never copied after first use (as
  * Go's vet insists), and needing no destruction once nobody waits on them
  * (except: goc_sema_new's result, goc_sema_free; a pool's caches,
- * goc_pool_destroy; a value's last version, goc_value_destroy).
+ * goc_pool_destroy; a value's last value, goc_value_destroy).
  *
  * Memory model, as Go's: an unlock happens before the lock that follows it;
  * a Once's function returns before any goc_once_do returns; a release of a
@@ -124,6 +124,24 @@ GOC_API void goc_once_init(goc_once *o);
 /* May park (wait reason "sync.Mutex.Lock") while fn runs elsewhere. */
 GOC_API void goc_once_do(goc_once *o, goc_fn fn, void *arg);
 
+/* The fast path (done already) inlined into the caller: one acquire load,
+ * as Go's inlined Once.Do. Not under ThreadSanitizer, where the library's
+ * own function tells TSan about the edge. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GOC__TSAN_USER 1
+#endif
+#endif
+#if !defined(GOC__TSAN_USER) && !defined(__SANITIZE_THREAD__) && !defined(GOC_SANITIZE_THREAD)
+static inline void goc__once_do_inline(goc_once *o, goc_fn fn, void *arg)
+{
+    if (__builtin_expect(__atomic_load_n(&o->done, __ATOMIC_ACQUIRE) != 0, 1))
+        return;
+    (goc_once_do)(o, fn, arg);
+}
+#define goc_once_do(o, fn, arg) goc__once_do_inline((o), (fn), (arg))
+#endif
+
 /* sync.Cond: goroutines wait on it for a condition guarded by a lock, L.
  * Go's Cond.L is any Locker: here a goc_mutex (goc_cond_init, GOC_COND_INIT)
  * or any lock given as two functions and their argument
@@ -217,27 +235,31 @@ GOC_API void goc_pool_destroy(goc_pool *p);
  * goc_value_store; readers take the current one with goc_value_load and
  * give it back with goc_value_release, and may use it in between (across
  * parks and yields, whichever worker they resume on). An old value is
- * reclaimed, by free_fn(ptr), once it has been replaced and the last reader
- * holding it has released it; that call runs in whichever goroutine or
- * thread lets go last (a reader's release or the store). Readers and writers
- * never block: each operation is a few atomic instructions (a reader may
- * retry a compare-and-swap under contention).
+ * reclaimed, by free_fn(ptr), after it has been replaced and every reader
+ * that might hold it has released (epoch-based: src/value.c): by a later
+ * store (they reclaim in batches, every 32nd store), goc_value_reclaim or
+ * goc_value_destroy, in the goroutine or thread that calls it. Readers and writers never
+ * block: a load and a release each touch a counter of the reader's own
+ * worker and read the value's pointer, so readers on different workers do
+ * not contend; a store is an atomic exchange (plus, with free_fn, the
+ * bookkeeping of the replaced value).
  *
  * The stored value is owned by the goc_value from goc_value_store on: treat
  * it as immutable, as Go's copy-on-write pattern does. free_fn NULL: values
  * are never freed (the caller keeps them alive forever). goc_value_destroy
- * frees the current value once nobody uses the goc_value any more.
- * Up to 4 million readers may hold the same version at once. */
+ * frees the current value once nobody uses the goc_value any more. */
 typedef struct goc_value {
-    uint64_t state;              /* current version and the readers that took it */
+    void *cur;                   /* the current value */
     void (*free_fn)(void *ptr);
+    void *dom;                   /* reader counts, retired values: on first use */
 } goc_value;
 
-#define GOC_VALUE_INIT(free_fn) {0, (free_fn)}
+#define GOC_VALUE_INIT(free_fn) {0, (free_fn), 0}
 
-/* What a reader gives back: the version it holds. */
+/* What a reader gives back: its read-side guard. */
 typedef struct goc_value_ref {
-    void *version;
+    void *version; /* non-NULL while held */
+    uint32_t slot, parity;
 } goc_value_ref;
 
 GOC_API void goc_value_init(goc_value *v, void (*free_fn)(void *ptr));
@@ -248,9 +270,108 @@ GOC_API int goc_value_store(goc_value *v, void *p);
  * goc_value_release(v, ref). Never parks. */
 GOC_API void *goc_value_load(goc_value *v, goc_value_ref *ref);
 GOC_API void goc_value_release(goc_value *v, goc_value_ref *ref);
+/* Frees now every replaced value that no reader holds any more (stores do
+ * this in batches, every 32nd store). Never parks. */
+GOC_API void goc_value_reclaim(goc_value *v);
 /* Frees the current value; v must not be used afterwards (until
- * goc_value_init). No reader may hold any version. */
+ * goc_value_init). No reader may hold a value. */
 GOC_API void goc_value_destroy(goc_value *v);
+
+/* sync.Map: a concurrent map tuned, as Go's is, for two uses: keys written
+ * once and read many times (caches that only grow), and goroutines that
+ * read, write and overwrite disjoint sets of keys. Loads, and overwrites of
+ * a key already present, take no lock: they read an immutable "read" table
+ * through one atomic pointer. New keys go to a "dirty" table under a mutex,
+ * which replaces the read table once enough loads have missed it.
+ * Overview and the reclamation scheme: docs/sync.md, src/map.c.
+ *
+ * Keys and values are either byte strings of a fixed size (key_size or
+ * value_size > 0), copied in and copied out, or pointers (size 0), stored
+ * as given. Everywhere a key or a value is passed:
+ *   bytes:    `key`/`value` points to key_size/value_size bytes; `out`
+ *             points to a buffer of value_size bytes (or is NULL);
+ *   pointers: `key`/`value` IS the key/value (void *, NULL allowed); `out`
+ *             is a void ** (or NULL).
+ * hash(key, key_size) and equal(a, b, key_size) receive keys as passed
+ * (NULL: byte keys are hashed and compared bytewise, pointer keys by
+ * address). They must not park, and must not use the map. Values are
+ * compared (compare_and_swap, compare_and_delete) bytewise or by address.
+ *
+ * Ownership and reclamation. The map owns its copies of byte keys and
+ * values. Without key_free/value_free it never frees a pointer key or
+ * value: their pointees must outlive the map's use of them (until
+ * goc_map_free, for keys). With them, the map owns what it was given:
+ * store, swap and load_or_store take their pointer key when they return
+ * >= 0 (one equal to a key already present is freed at once) and their
+ * value when they store it; the map calls key_free/value_free on a key or
+ * value it is done with: after it was
+ * removed (or replaced) AND every map operation that might still be
+ * looking at it has ended (epoch-based reclamation; see src/map.c), so a
+ * concurrent lookup never runs equal() on a freed key, and a range callback
+ * never sees a freed value. A pointer value returned by a load is the
+ * caller's to keep alive from then on: with value_free set, either the
+ * caller knows nobody replaces or deletes that key meanwhile, or it brackets
+ * the load and its use with goc_map_enter/goc_map_leave, which keep
+ * everything the map held at any point in between from being freed (a
+ * guard may be held across parks; holding it long only delays frees).
+ * Memory the map frees is freed by whichever goroutine or thread completes
+ * a grace period (a writer), never by a reader.
+ *
+ * Memory model, as Go's: a store (store, swap, load_or_store's store, a
+ * successful compare_and_swap) happens before every load that observes it.
+ * Functions that can allocate return -ENOMEM, changing nothing, when out of
+ * memory. No operation but a contended write's brief mutex ever parks. */
+typedef struct goc_map goc_map;
+
+typedef struct goc_map_type {
+    size_t key_size;   /* > 0: keys are key_size bytes; 0: keys are pointers */
+    size_t value_size; /* > 0: values are value_size bytes; 0: pointers */
+    uint64_t (*hash)(const void *key, size_t key_size);
+    bool (*equal)(const void *a, const void *b, size_t key_size);
+    void (*key_free)(void *key);     /* pointer keys only; NULL: never freed */
+    void (*value_free)(void *value); /* pointer values only; NULL: never freed */
+} goc_map_type;
+
+/* A read-side guard (goc_map_enter). */
+typedef struct goc_map_guard {
+    uint32_t slot, parity;
+} goc_map_guard;
+
+/* A new empty map of that type (copied), or NULL without memory. */
+GOC_API goc_map *goc_map_new(const goc_map_type *type);
+/* Frees the map and everything in it (key_free/value_free on what it
+ * holds). Nobody may use it any more, nor hold a guard on it. */
+GOC_API void goc_map_free(goc_map *m);
+/* Load: true and the value in *out if key is present. */
+GOC_API bool goc_map_load(goc_map *m, const void *key, void *out);
+/* Store: sets key's value. 0 or -ENOMEM. */
+GOC_API int goc_map_store(goc_map *m, const void *key, const void *value);
+/* LoadOrStore: 1 if key was present (its value in *out, nothing stored),
+ * 0 if value was stored (and copied to *out), -ENOMEM. */
+GOC_API int goc_map_load_or_store(goc_map *m, const void *key, const void *value, void *out);
+/* LoadAndDelete: true if key was present (its value in *out); deletes it. */
+GOC_API bool goc_map_load_and_delete(goc_map *m, const void *key, void *out);
+GOC_API void goc_map_delete(goc_map *m, const void *key);
+/* Swap: stores value; 1 if key was present (previous value in *out), 0 if
+ * not, -ENOMEM. */
+GOC_API int goc_map_swap(goc_map *m, const void *key, const void *value, void *out);
+/* CompareAndSwap: stores new_value if key's value equals old_value. 1 if
+ * swapped, 0 if not, -ENOMEM. */
+GOC_API int goc_map_compare_and_swap(goc_map *m, const void *key, const void *old_value,
+                                     const void *new_value);
+/* CompareAndDelete: deletes key if its value equals old_value; true if so. */
+GOC_API bool goc_map_compare_and_delete(goc_map *m, const void *key, const void *old_value);
+/* Range: fn(key, value, arg) for each key, as Go's: no key twice, each
+ * value one that key had at some point during the call; fn returning false
+ * stops. fn gets keys and values as passed (bytes: pointers to the map's
+ * copies, valid during the call) and may do anything, using the map
+ * included (that may or may not be seen by the range). */
+GOC_API void goc_map_range(goc_map *m, bool (*fn)(const void *key, const void *value, void *arg),
+                           void *arg);
+/* Nothing the map holds or held while the guard is in place is freed until
+ * goc_map_leave. Guards nest; a guard may be left on another worker. */
+GOC_API goc_map_guard goc_map_enter(goc_map *m);
+GOC_API void goc_map_leave(goc_map *m, goc_map_guard g);
 
 #ifdef __cplusplus
 }
