@@ -27,9 +27,17 @@
  * lock-free: only the owner P puts (and takes, with a CAS on head that
  * stealers also use); runnext is exchanged atomically.
  *
+ * Timers and I/O. Timers live in per-P heaps (timer.c) and run on g0: a
+ * P whose earliest timer is due detours through g0 at its next switch, and
+ * an idle P runs other Ps' due timers and sleeps until the earliest
+ * deadline of all. While goroutines wait on I/O, a P polls without blocking
+ * when it looks for work and every 64th switch; an idle P blocks in the
+ * poller (one at a time), and new work or an earlier timer wakes it.
+ *
  * Deadlock: when the last P goes idle (under goc_main), nothing is queued,
- * no plain thread that uses goc is running outside it, and the poller
- * reports nothing pending, no G can ever be made ready again: fatal error.
+ * no plain thread that uses goc is running outside it, no timer is pending
+ * and the poller reports no waiter, no G can ever be made ready again:
+ * fatal error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
