@@ -289,8 +289,10 @@ static goc_g *func_fire(goc__tmr *t, int64_t now)
     return NULL;
 }
 
-/* Makes and arms a timer: fn/c select what firing does. */
-static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_fn fn, void *fnarg)
+/* Makes and arms a timer: fn/c select what firing does; done, if set,
+ * runs once it has fired (a timer nobody else holds). */
+static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_fn fn, void *fnarg,
+                                   void (*done)(goc__tmr *))
 {
     goc__sched_start();
     struct goc_timer *tm = calloc(1, sizeof *tm);
@@ -302,6 +304,7 @@ static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_f
     tm->t.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
     tm->t.idx = -1;
     tm->t.fire = c ? chan_fire : func_fire;
+    tm->t.done = done;
     tm->t.arg = tm;
     tmr_lock(&tm->t);
     tm->t.active = true;
@@ -318,7 +321,7 @@ static struct goc_timer *chan_timer_new(int64_t d, int64_t period)
     goc_chan *c = goc_chan_make(sizeof(int64_t), 1);
     if (!c)
         return NULL;
-    struct goc_timer *tm = timer_new(d, period, c, NULL, NULL);
+    struct goc_timer *tm = timer_new(d, period, c, NULL, NULL, NULL);
     if (!tm)
         goc_chan_release(c);
     return tm;
@@ -379,7 +382,7 @@ void goc_timer_free(goc_timer *tm)
 
 goc_timer *goc_after_func(int64_t d, goc_fn fn, void *arg)
 {
-    return fn ? timer_new(d, 0, NULL, fn, arg) : NULL;
+    return fn ? timer_new(d, 0, NULL, fn, arg, NULL) : NULL;
 }
 
 /* goc_after's timer: nobody else holds it, so it frees itself once fired
@@ -397,24 +400,11 @@ goc_chan *goc_after(int64_t d)
     if (!c)
         return NULL;
     goc_chan_retain(c); /* one for the caller, one for the timer */
-    goc__sched_start();
-    struct goc_timer *tm = calloc(1, sizeof *tm);
-    if (!tm) {
+    if (!timer_new(d, 0, c, NULL, NULL, after_done)) {
         goc_chan_release(c);
         goc_chan_release(c);
         return NULL;
     }
-    tm->c = c;
-    tm->t.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
-    tm->t.idx = -1;
-    tm->t.fire = chan_fire;
-    tm->t.done = after_done;
-    tm->t.arg = tm;
-    tmr_lock(&tm->t);
-    tm->t.active = true;
-    tm->t.when = goc__nanotime() + (d > 0 ? d : 0);
-    goc__timer_add(&tm->t);
-    tmr_unlock(&tm->t);
     return c;
 }
 
