@@ -52,18 +52,8 @@
 #define CALLS_PER_SCHED 1000
 #define PAR_GRAIN 1000
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "chan_bench: %s\n", what);
-    exit(1);
-}
+#define BENCH_NAME "chan_bench"
+#include "bench.h"
 
 static goc_chan *mk(size_t elem, size_t cap)
 {

@@ -42,18 +42,8 @@
 #define SWAP_N 20000000L
 #define SWAP_STACK (64 * 1024)
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "sched_bench: %s\n", what);
-    exit(1);
-}
+#define BENCH_NAME "sched_bench"
+#include "bench.h"
 
 /* ---- spawn ---------------------------------------------------------- */
 

@@ -36,18 +36,8 @@
 #include <goc/runtime.h>
 #include <goc/sync.h>
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static _Noreturn void die(const char *what)
-{
-    fprintf(stderr, "sync_bench: %s\n", what);
-    exit(1);
-}
+#define BENCH_NAME "sync_bench"
+#include "bench.h"
 
 /* Runs fn(i) in n goroutines and waits; returns wall ns. */
 static goc_waitgroup wg = GOC_WAITGROUP_INIT;
