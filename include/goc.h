@@ -7,5 +7,6 @@
 #include "goc/sync.h"
 #include "goc/time.h"
 #include "goc/net.h"
+#include "goc/signal.h"
 
 #endif

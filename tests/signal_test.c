@@ -1,0 +1,86 @@
+/* signal_test.c: os/signal: SIGINT and SIGTERM delivered to a channel in a
+ * child process, Stop restoring the default action, a full channel that
+ * drops instead of blocking, and misuse answered with -EINVAL. */
+#include <signal.h>
+
+#include "internal.h"
+#include "test.h"
+
+static int sc_notify(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    goc_chan *ch = goc_chan_make(sizeof(int), 1);
+    int sigs[] = {SIGINT, SIGTERM};
+    if (goc_signal_notify(ch, 2, sigs) != 0)
+        return 3;
+    int s = 0;
+    raise(SIGINT);
+    if (!goc_chan_recv(ch, &s))
+        return 4;
+    printf("got %d\n", s);
+    raise(SIGTERM);
+    if (!goc_chan_recv(ch, &s))
+        return 5;
+    printf("got %d\n", s);
+    /* A full channel drops: the relay never blocks. */
+    raise(SIGINT);
+    raise(SIGINT);
+    raise(SIGINT);
+    if (!goc_chan_recv(ch, &s))
+        return 6;
+    printf("got %d again\n", s);
+    fflush(stdout);
+    goc_signal_stop(ch);
+    goc_chan_release(ch);
+    raise(SIGTERM); /* default action again: the process ends here */
+    for (int i = 0; i < 100; i++) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigsuspend(&none);
+    }
+    printf("still alive\n");
+    return 0;
+}
+
+TEST(sigint_sigterm_to_channel)
+{
+    static char out[4096];
+    int st = run_child("notify", NULL, out, sizeof out);
+    CHECK(strstr(out, "got 2\n") != NULL);
+    CHECK(strstr(out, "got 15\n") != NULL);
+    CHECK(strstr(out, "got 2 again\n") != NULL);
+    CHECK(strstr(out, "still alive") == NULL);
+    CHECK(st == 128 + SIGTERM);
+    if (st != 128 + SIGTERM)
+        fprintf(stderr, "status %d, output:\n%s\n", st, out);
+}
+
+TEST(misuse)
+{
+    int sigs[] = {SIGUSR1};
+    int bad[] = {SIGKILL};
+    goc_chan *wrong = goc_chan_make(sizeof(long long), 1);
+    goc_chan *ok = goc_chan_make(sizeof(int), 1);
+    CHECK(goc_signal_notify(NULL, 1, sigs) == -EINVAL);
+    CHECK(goc_signal_notify(wrong, 1, sigs) == -EINVAL);
+    CHECK(goc_signal_notify(ok, 1, bad) == -EINVAL);
+    goc_signal_stop(ok); /* never registered: nothing happens */
+    goc_chan_release(wrong);
+    goc_chan_release(ok);
+}
+
+static int run_all(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    RUN(sigint_sigterm_to_channel);
+    RUN(misuse);
+    return test_summary();
+}
+
+int main(int argc, char **argv)
+{
+    test_self = argv[0];
+    if (argc > 1 && !strcmp(argv[1], "notify"))
+        return goc_main(sc_notify, argc, argv);
+    return goc_main(run_all, argc, argv);
+}
