@@ -49,6 +49,7 @@ static struct {
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static __thread goc_g *tls_thread_g;
+__thread bool goc__thread_known;
 
 bool goc__main_mode(void) { return atomic_load_explicit(&main_state.mode, memory_order_acquire); }
 bool goc__main_goexited(void)
@@ -85,6 +86,7 @@ __attribute__((noinline)) goc_g *goc__thread_g(void)
     pthread_once(&thread_key_once, thread_key_init);
     pthread_setspecific(thread_key, g);
     tls_thread_g = g;
+    goc__thread_known = true;
     goc__thread_outside_inc();
     return g;
 }

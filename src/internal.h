@@ -182,6 +182,7 @@ typedef struct goc_p {
     int prev_action;            /* PREV_* (sched.c) */
     bool (*park_unlock)(goc_g *g, void *arg);
     void *park_arg;
+    void *unlock_fiber;         /* TSan: where park unlock functions run */
 
     /* Idle and wake-up (sched.c, under sched.lock). */
     struct goc_p *idlelink;
@@ -205,8 +206,10 @@ typedef struct goc_p {
     _Atomic int64_t timer0;
 } __attribute__((aligned(64))) goc_p;
 
-/* Idle-path hooks for timers and the network poller (the next issues plug
- * in; tests plug in a fake). All are optional. */
+/* Idle-path hooks for an I/O poller: netpoll.c's epoll poller is installed
+ * at start-up unless one was set before (poller_test plugs in a fake).
+ * Timers do not use these: the scheduler calls timer.c directly. All hooks
+ * are optional. */
 typedef struct goc_poller {
     /* Earliest deadline (goc__nanotime) something is due, INT64_MAX if none.
      * Called by an idle P before it sleeps. */
@@ -277,11 +280,21 @@ GOC_INTERNAL void goc__tmr_stop_sync(goc__tmr *t);
 /* The network poller (netpoll.c), installed as the scheduler's poller. */
 GOC_INTERNAL const goc_poller *goc__netpoll(void);
 GOC_INTERNAL extern _Atomic int32_t goc__netpoll_nwait; /* goroutines in IO wait */
-/* A timer was added at when: a sleeping P may need to wake up earlier. */
-GOC_INTERNAL void goc__sched_timer_added(int64_t when);
+/* A timer became its P's earliest: a sleeping P may need to wake earlier. */
+GOC_INTERNAL void goc__sched_timer_added(void);
 
 /* Goroutines (goroutine.c). */
 GOC_INTERNAL goc_g *goc__thread_g(void);       /* this plain thread's descriptor */
+/* Makes sure the calling thread is known to goc (a worker, or a plain
+ * thread with its descriptor), one thread-local load when it is: called
+ * where a plain thread may start to hold what goroutines can wait for (a
+ * lock, a WaitGroup count), so deadlock detection sees it. Never parks. */
+GOC_INTERNAL extern __thread bool goc__thread_known;
+static inline void goc__thread_touch(void)
+{
+    if (unlikely(!goc__thread_known))
+        (void)goc__getg();
+}
 GOC_INTERNAL bool goc__main_mode(void);        /* under goc_main */
 GOC_INTERNAL bool goc__main_goexited(void);
 GOC_INTERNAL int64_t goc__ngoroutines(void);

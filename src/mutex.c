@@ -150,6 +150,7 @@ static void lock_slow(goc_mutex *m)
 
 void goc_mutex_lock(goc_mutex *m)
 {
+    goc__thread_touch(); /* a plain thread holding it can wake goroutines */
     int32_t old = 0;
     if (unlikely(!__atomic_compare_exchange_n(&m->state, &old, LOCKED, false, __ATOMIC_ACQUIRE,
                                               __ATOMIC_RELAXED)))
@@ -159,6 +160,7 @@ void goc_mutex_lock(goc_mutex *m)
 
 bool goc_mutex_trylock(goc_mutex *m)
 {
+    goc__thread_touch();
     int32_t old = load_state(m);
     if (old & (LOCKED | STARVING))
         return false;

@@ -27,6 +27,7 @@ void goc_rwmutex_init(goc_rwmutex *rw) { *rw = (goc_rwmutex)GOC_RWMUTEX_INIT; }
 
 void goc_rwmutex_rlock(goc_rwmutex *rw)
 {
+    goc__thread_touch();
     if (__atomic_add_fetch(&rw->reader_count, 1, __ATOMIC_ACQ_REL) < 0)
         /* A writer is pending: wait for it. */
         goc__semacquire1(&rw->reader_sem, false, "sync.RWMutex.RLock");
@@ -35,6 +36,7 @@ void goc_rwmutex_rlock(goc_rwmutex *rw)
 
 bool goc_rwmutex_tryrlock(goc_rwmutex *rw)
 {
+    goc__thread_touch();
     int32_t c = __atomic_load_n(&rw->reader_count, __ATOMIC_RELAXED);
     for (;;) {
         if (c < 0)

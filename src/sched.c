@@ -483,9 +483,13 @@ static inline __attribute__((always_inline)) void post_switch(goc_p *p)
     case PREV_PARK:
         if (p->park_unlock) {
             /* The unlock function finishes the parking G's critical
-             * section: TSan must see it as that G's doing. */
+             * section: TSan must see it ordered after that G's work. It
+             * runs in this P's own unlock fiber, which acquires what the G
+             * released as it parked. (Not in the G's fiber: once the lock
+             * drops the G may already run on another thread.) */
             void *here = goc__race_fiber_current();
-            goc__race_fiber_switch(g->race_fiber);
+            goc__race_fiber_switch(p->unlock_fiber);
+            goc__race_acquire((char *)g + 1);
             bool parked = p->park_unlock(g, p->park_arg);
             goc__race_fiber_switch(here);
             if (!parked) {
@@ -599,6 +603,7 @@ void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reas
     if (unlikely(g->flags & G_SYSTEM))
         goc__fatal("park on a worker's system stack");
     goc_p *p = g->p;
+    goc__race_release((char *)g + 1); /* for the unlock fiber, see post_switch */
     atomic_store_explicit(&g->status, G_WAITING, memory_order_relaxed);
     p->prev = g;
     p->prev_action = PREV_PARK;
@@ -781,9 +786,8 @@ static bool run_others_timers(goc_p *p)
     return ran;
 }
 
-void goc__sched_timer_added(int64_t when)
+void goc__sched_timer_added(void)
 {
-    (void)when;
     /* A sleeping P computed its deadline before this timer existed: have
      * one recompute (a spinning one will when it goes idle). */
     if (atomic_load_explicit(&sched.npidle, memory_order_acquire) > 0)
@@ -913,11 +917,13 @@ static void *worker_main(void *arg)
 {
     goc_p *p = arg;
     tls_p = p;
+    goc__thread_known = true;
     goc_g *g0 = &p->g0;
     g0->flags = G_SYSTEM;
     g0->p = p;
     atomic_store_explicit(&g0->status, G_RUNNING, memory_order_relaxed);
     g0->race_fiber = goc__race_fiber_current();
+    p->unlock_fiber = goc__race_fiber_create();
     pthread_attr_t attr;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
         void *addr;

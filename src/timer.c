@@ -127,7 +127,7 @@ void goc__timer_add(goc__tmr *t)
     update_timer0(p);
     goc__spin_unlock(&p->tlock);
     if (earliest)
-        goc__sched_timer_added(t->when);
+        goc__sched_timer_added();
 }
 
 bool goc__timer_del(goc__tmr *t)

@@ -24,6 +24,7 @@ void goc_waitgroup_init(goc_waitgroup *wg)
 
 void goc_waitgroup_add(goc_waitgroup *wg, int delta)
 {
+    goc__thread_touch(); /* a thread that owes a Done can wake goroutines */
     if (delta < 0)
         goc__race_release(wg);
     uint64_t state = __atomic_add_fetch(&wg->state, (uint64_t)(int64_t)delta << 32,
