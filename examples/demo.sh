@@ -13,13 +13,14 @@ if [ ! -d "$bin" ]; then
     exit 1
 fi
 
-order=(goroutines gosched goexit pipeline select_even)
+order=(goroutines gosched goexit pipeline select_even blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
     [goexit]="runtime.Goexit runs deferred calls (seed 002 §1.2.2)"
     [pipeline]="a pipeline over unbuffered channels: counter -> squarer -> printer (seed 002 §1.5.4)"
     [select_even]="select over a channel of capacity 1 prints 0 2 4 6 8 (seed 002 §1.8.2)"
+    [blocking_call]="a goroutine blocked in sleep(1) does not stop the ticker queued behind it: the monitor hands the worker's queue to a spare thread"
 )
 
 # Then every other example, in name order.

@@ -46,10 +46,8 @@
  * locks").
  */
 #include <errno.h>
-#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -71,8 +69,8 @@ static void chan_mt_init(void)
      * first channel goes multi-threaded at once. */
     goc_p *p = goc__getp();
     uint32_t to = MT_ON;
-    if (p && goc__sched_nprocs() == 1 &&
-        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+    if (p && goc__sched_nprocs() == 1 && goc__sched_nspare_active() == 0 &&
+        goc__os_membarrier_usable())
         to = MT_NONE;
     atomic_compare_exchange_strong_explicit(&goc__chan_mt, &v, to, memory_order_acq_rel,
                                             memory_order_acquire);
@@ -84,8 +82,7 @@ static void chan_go_mt(void)
     uint32_t v = MT_NONE;
     if (atomic_compare_exchange_strong_explicit(&goc__chan_mt, &v, MT_SWITCHING,
                                                 memory_order_seq_cst, memory_order_acquire)) {
-        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-            goc__fatal("goc: membarrier failed");
+        goc__os_membarrier();
         while (atomic_load_explicit(&goc__chan_cs, memory_order_acquire))
             sched_yield();
         atomic_store_explicit(&goc__chan_mt, MT_ON, memory_order_release);
@@ -93,6 +90,17 @@ static void chan_go_mt(void)
     }
     while (atomic_load_explicit(&goc__chan_mt, memory_order_acquire) == MT_SWITCHING)
         sched_yield();
+}
+
+/* A second P is about to run (the monitor starts a spare): channel
+ * sections take real locks from now on. */
+void goc__chan_force_mt(void)
+{
+    uint32_t v = MT_UNKNOWN;
+    if (atomic_compare_exchange_strong_explicit(&goc__chan_mt, &v, MT_ON, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return;
+    chan_go_mt();
 }
 
 bool goc__chan_lock_fast_slow(uint32_t mt)

@@ -170,6 +170,10 @@ typedef struct goc_p {
     goc_g *_Atomic runq[RUNQ_SIZE];
 
     goc_g *curg;                /* running G (g0 when in the scheduler) */
+    /* Single-P mode (sched.c, st_enter): 1 while this P's thread is in a
+     * queue operation that uses no atomics; cleared after every switch. */
+    _Atomic uint32_t st_op;
+    _Atomic uint32_t schedtick; /* bumped at every switch and scheduler pass (sysmon) */
     goc_g g0;                   /* the worker thread's own stack */
     uint32_t globtick;          /* counts down: at 0, look at the global queue first */
     uint32_t nextstreak;        /* Gs taken from runnext in a row */
@@ -190,6 +194,8 @@ typedef struct goc_p {
     bool spinning;              /* looking for work, counted in sched.nspinning */
     bool handoff_spinning;      /* woken by wakep: inherits its spinning count */
     _Atomic uint32_t wake;      /* futex word: 1 when told to look for work */
+    bool spare;                 /* a monitor-started extra P (sched.c, sysmon) */
+    _Atomic bool dormant;       /* a spare that is not in use */
 
     /* Caches owned by this P (stack.c, goroutine.c). */
     goc_g *gfree;               /* dead Gs with their default-size stacks */
@@ -229,7 +235,11 @@ typedef struct goc_poller {
 
 /* The scheduler (sched.c). */
 GOC_INTERNAL void goc__sched_start(void);      /* idempotent */
-GOC_INTERNAL int goc__sched_nprocs(void);
+GOC_INTERNAL int goc__sched_nprocs(void);      /* GOMAXPROCS */
+/* Ps that exist: the nprocs workers, then the spares the monitor started
+ * (sched.c, sysmon). A P's id is below this; loops over Ps use it. */
+GOC_INTERNAL int goc__sched_nallp(void);
+GOC_INTERNAL int goc__sched_nspare_active(void); /* spares in use now (tests) */
 /* Another P is running goroutines (not idle, not spinning): a lock holder
  * may be running and release soon, so spinning on the lock can pay. */
 GOC_INTERNAL bool goc__sched_others_running(void);
@@ -262,12 +272,18 @@ GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
                              const char *reason);
 GOC_INTERNAL void goc__ready(goc_g *g);
 
+/* Channels (chan.c): a second thread is about to run goroutines (a spare P):
+ * channel sections take real locks from now on. */
+GOC_INTERNAL void goc__chan_force_mt(void);
+
 /* Timers (timer.c). add/del take t->lock held by the caller. */
 GOC_INTERNAL void goc__timer_add(goc__tmr *t);
 GOC_INTERNAL bool goc__timer_del(goc__tmr *t);
 /* Runs p's due timers (on a P's g0 only: a timer may start a goroutine). */
 GOC_INTERNAL void goc__timers_run(goc_p *p, int64_t now);
 GOC_INTERNAL int64_t goc__timers_next(void);   /* earliest deadline of all Ps */
+/* Moves every timer of p (a spare going dormant) to another P's heap. */
+GOC_INTERNAL void goc__timers_move(goc_p *from, goc_p *to);
 GOC_INTERNAL bool goc__timers_pending(void);
 GOC_INTERNAL goc_p *goc__sched_allp(int i);
 /* TSan: workers release it once their TLS exists; goroutines acquire it. */

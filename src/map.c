@@ -55,7 +55,7 @@
  * on one worker's thread from start to end, so where Linux's membarrier is
  * available it counts itself in a per-worker `local` counter with plain
  * stores, and the writer that scans issues membarrier first (see
- * membarrier_all); a load that must go to dirty leaves that guard and
+ * goc__os_membarrier); a load that must go to dirty leaves that guard and
  * starts over on the atomic path.
  * Writers never wait for readers: a flip that is not yet possible is tried
  * again on the next write (mutex slow paths, and every 64 retirements of
@@ -72,7 +72,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "goc/sync.h"
@@ -287,35 +286,6 @@ static int dirty_reserve(goc_map *m)
  * Either the scan sees that store, or the barrier came before it, and then
  * the load's re-check of the epoch sees the flip that preceded the scan.
  * Without membarrier (old kernels, qemu-user) loads use the atomic path. */
-#ifndef MEMBARRIER_CMD_PRIVATE_EXPEDITED
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
-#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
-#endif
-
-static _Atomic int membarrier_state; /* 0 unknown, 1 usable, -1 not */
-
-static bool membarrier_usable(void)
-{
-    int st = atomic_load_explicit(&membarrier_state, memory_order_relaxed);
-#ifdef SYS_membarrier
-    if (st == 0) {
-        st = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : -1;
-        atomic_store_explicit(&membarrier_state, st, memory_order_relaxed);
-    }
-#else
-    st = -1;
-#endif
-    return st > 0;
-}
-
-static void membarrier_all(void)
-{
-#ifdef SYS_membarrier
-    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-        goc__fatal("goc_map: membarrier failed");
-#endif
-}
-
 static inline goc_map_guard guard_enter(goc_map *m)
 {
     goc_p *p = goc__getp();
@@ -389,7 +359,7 @@ static rnode *advance_locked(goc_map *m)
     if (sum != 0)
         return NULL;
     if (m->fast) {
-        membarrier_all();
+        goc__os_membarrier();
         for (uint32_t i = 0; i < m->nslots; i++)
             sum += atomic_load_explicit(&m->slots[i].local[old], memory_order_seq_cst);
         if (sum != 0)
@@ -558,7 +528,7 @@ goc_map *goc_map_new(const goc_map_type *type)
     memset(m, 0, sizeof *m);
     m->t = *type;
     m->boxed = type->value_size > 0 || type->value_free != NULL;
-    m->fast = membarrier_usable();
+    m->fast = goc__os_membarrier_usable();
     m->nslots = (uint32_t)goc__sched_nprocs() + 1;
     m->slots = aligned_alloc(64, m->nslots * sizeof(struct counter));
     if (!m->slots) {
@@ -728,7 +698,7 @@ bool goc_map_load(goc_map *m, const void *key, void *out)
     goc_p *wp;
     if (likely(m->fast) && (wp = goc__getp()) != NULL && likely((uint32_t)wp->id < m->nslots - 1)) {
         /* The fast path, on this worker's thread from start to end (it
-         * never parks): a local guard (see membarrier_all). */
+         * never parks): a local guard (see goc__os_membarrier). */
         struct counter *c = &m->slots[wp->id];
         uint64_t e;
         _Atomic int64_t *n;

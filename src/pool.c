@@ -2,7 +2,8 @@
  *
  * p->locals is an array of nprocs + 1 caches, allocated on first use (a
  * CAS from NULL; the loser frees its copy) and freed only by destroy:
- * cache i belongs to worker i, the last one to plain threads. Each cache:
+ * cache i belongs to worker i, the last one to plain threads and to the
+ * monitor's spare workers (ids >= nprocs). Each cache:
  *   private   one object, taken and given with an atomic exchange (Go's
  *             private slot; the exchange also lets trim empty it);
  *   shared    a stack of at most SHARED objects under a spin lock, which
@@ -77,11 +78,11 @@ static inline pool_locals *get_locals(goc_pool *p)
     return ls;
 }
 
-/* The caller's cache: its worker's, or the plain threads'. */
+/* The caller's cache: its worker's, or the shared last one. */
 static inline pool_local *my_local(pool_locals *ls)
 {
     goc_p *pp = goc__getp();
-    return &ls->local[pp ? pp->id : ls->n - 1];
+    return &ls->local[pp && pp->id < ls->n - 1 ? pp->id : ls->n - 1];
 }
 
 static void *shared_pop(pool_local *l, bool steal)

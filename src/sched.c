@@ -34,6 +34,26 @@
  * when it looks for work and every 64th switch; an idle P blocks in the
  * poller (one at a time), and new work or an earlier timer wakes it.
  *
+ * The monitor (sysmon, Go's name). Scheduling is cooperative, and a
+ * goroutine may block in a system call goc did not wrap (read on a file,
+ * sleep, a library's blocking call) or compute for a long time: its P then
+ * makes no progress, and what is queued behind it waits. A monitor thread
+ * samples every P's schedtick; a P that has not moved for STUCK_NS while
+ * work waits (its queue, its timers, the global queue, I/O) gets help: an
+ * idle P is woken to take the work, or, when every P is busy, a spare P is
+ * put in use, with a thread of its own, as Go hands a P blocked in a
+ * system call to another M. The stuck goroutine keeps its P and goes on
+ * when its call returns; a spare that runs out of work while no more Ps
+ * are stuck than spares are in use goes dormant again (its timers handed
+ * to a worker). Spares exist up to MAX_SPARE; a P's id below nallp.
+ * GOC_SYSMON=0 turns the monitor off.
+ *
+ * Single P. With one P no other thread touches its queues, and they are
+ * used without atomic read-modify-writes (sched.single). Before the first
+ * spare runs, the monitor turns that off for good with a Dekker handshake
+ * (st_enter): the P marks each such operation in p->st_op, the monitor
+ * clears sched.single, issues membarrier, and waits for st_op to drop.
+ *
  * Deadlock: when the last P goes idle (under goc_main), nothing is queued,
  * no plain thread that uses goc is running outside it, no timer is pending
  * and the poller reports no waiter, no G can ever be made ready again:
@@ -46,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arch/arch.h"
 #include "internal.h"
@@ -55,6 +76,10 @@
 #define STEAL_ROUNDS 4
 #define SPAWN_BACKLOG 32
 #define SPIN_NS 20000
+#define MAX_SPARE 64               /* Ps the monitor may add to the nprocs */
+#define STUCK_NS (5 * 1000000)     /* a P this long on one goroutine is stuck */
+#define SYSMON_TICK_NS (1000000)   /* the monitor's period while Ps are busy */
+#define SYSMON_IDLE_NS (20000000)  /* ... and while every P is idle */
 
 enum { PREV_YIELD = 1, PREV_PARK, PREV_DEAD };
 
@@ -69,10 +94,15 @@ static struct {
     _Atomic int32_t outside;    /* plain threads using goc, not blocked in it */
     _Atomic bool stopping;
     _Atomic bool started;
-    int nprocs;
+    int nprocs;                 /* GOMAXPROCS: the worker Ps */
     int nprocs_req;
-    bool single;                /* one P: its ring needs no atomics */
-    goc_p *allp;
+    _Atomic int32_t nallp;      /* Ps that exist: workers, then spares */
+    _Atomic int32_t nactive;    /* Ps in use: nprocs + nspare (sched.lock to change) */
+    _Atomic int32_t nspare;     /* spares in use */
+    _Atomic int32_t nstuck;     /* Ps the monitor saw stuck at its last look */
+    _Atomic bool single;        /* one P: its ring needs no atomic RMW (st_enter) */
+    bool sysmon;                /* the monitor runs */
+    goc_p *allp;                /* nprocs + MAX_SPARE, the spares set up on demand */
     const goc_poller *poller;
     pthread_once_t once;
 } sched = {.lock = GOC_SPINLOCK_INIT, .once = PTHREAD_ONCE_INIT};
@@ -96,13 +126,21 @@ goc_g *goc__getg(void)
 
 int goc__sched_nprocs(void) { return sched.nprocs; }
 
+int goc__sched_nallp(void) { return atomic_load_explicit(&sched.nallp, memory_order_acquire); }
+
+int goc__sched_nspare_active(void)
+{
+    return atomic_load_explicit(&sched.nspare, memory_order_acquire);
+}
+
 goc_p *goc__sched_allp(int i) { return &sched.allp[i]; }
 
 void *goc__sched_tls_sync(void) { return &sched.started; }
 
 bool goc__sched_others_running(void)
 {
-    return sched.nprocs > atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
+    return atomic_load_explicit(&sched.nactive, memory_order_relaxed) >
+           atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
                               atomic_load_explicit(&sched.nspinning, memory_order_relaxed) + 1;
 }
 
@@ -113,6 +151,30 @@ static uint32_t fastrand(goc_p *p)
     x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
     p->rng = x;
     return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+/* ---- Single-P mode ---- */
+
+/* True if p may use its queues without atomic read-modify-writes: then
+ * st_exit(p) must follow (or the next switch on p, which clears st_op).
+ * The store to st_op and the re-load of single are one side of the
+ * handshake in sysmon_go_multi; the other side's membarrier stands in for
+ * the fence this side leaves out. */
+static inline bool st_enter(goc_p *p)
+{
+    if (!atomic_load_explicit(&sched.single, memory_order_relaxed))
+        return false;
+    atomic_store_explicit(&p->st_op, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (likely(atomic_load_explicit(&sched.single, memory_order_relaxed)))
+        return true;
+    atomic_store_explicit(&p->st_op, 0, memory_order_release);
+    return false;
+}
+
+static inline void st_exit(goc_p *p)
+{
+    atomic_store_explicit(&p->st_op, 0, memory_order_release);
 }
 
 /* ---- The global queue (sched.lock held) ---- */
@@ -216,9 +278,10 @@ static void runq_put(goc_p *p, goc_g *g, bool next)
 {
     if (next) {
         goc_g *old;
-        if (sched.single) {
+        if (st_enter(p)) {
             old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
             atomic_store_explicit(&p->runnext, g, memory_order_relaxed);
+            st_exit(p);
         } else {
             old = atomic_exchange_explicit(&p->runnext, g, memory_order_acq_rel);
         }
@@ -250,8 +313,9 @@ static goc_g *runq_get_ring(goc_p *p)
         if (t == h)
             return NULL;
         goc_g *g = atomic_load_explicit(&p->runq[h % RUNQ_SIZE], memory_order_relaxed);
-        if (sched.single) {
+        if (st_enter(p)) {
             atomic_store_explicit(&p->runqhead, h + 1, memory_order_relaxed);
+            st_exit(p);
             return g;
         }
         if (atomic_compare_exchange_weak_explicit(&p->runqhead, &h, h + 1, memory_order_release,
@@ -265,8 +329,9 @@ static goc_g *runq_take_next(goc_p *p)
     goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
     if (!next)
         return NULL;
-    if (sched.single) {
+    if (st_enter(p)) {
         atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+        st_exit(p);
         return next;
     }
     if (atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL, memory_order_acquire,
@@ -430,7 +495,8 @@ static void checkdead_locked(void)
 {
     if (!goc__main_mode() || atomic_load_explicit(&sched.stopping, memory_order_acquire))
         return;
-    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) != sched.nprocs)
+    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) !=
+        atomic_load_explicit(&sched.nactive, memory_order_acquire))
         return;
     if (atomic_load_explicit(&sched.outside, memory_order_acquire) > 0)
         return;
@@ -442,7 +508,8 @@ static void checkdead_locked(void)
         return;
     if (goc__timers_pending())
         return;
-    for (int i = 0; i < sched.nprocs; i++)
+    int n = goc__sched_nallp();
+    for (int i = 0; i < n; i++)
         if (!runq_empty(&sched.allp[i]))
             return;
     if (goc__ngoroutines() == 0 && goc__main_goexited())
@@ -459,7 +526,8 @@ void goc__thread_outside_dec(void)
 {
     if (atomic_fetch_sub_explicit(&sched.outside, 1, memory_order_acq_rel) == 1 &&
         atomic_load_explicit(&sched.started, memory_order_acquire) &&
-        atomic_load_explicit(&sched.npidle, memory_order_acquire) == sched.nprocs) {
+        atomic_load_explicit(&sched.npidle, memory_order_acquire) ==
+            atomic_load_explicit(&sched.nactive, memory_order_acquire)) {
         goc__spin_lock(&sched.lock);
         checkdead_locked();
         goc__spin_unlock(&sched.lock);
@@ -472,6 +540,7 @@ void goc__thread_outside_dec(void)
  * the stack of whatever runs next on p. */
 static inline __attribute__((always_inline)) void post_switch(goc_p *p)
 {
+    st_exit(p); /* goc_yield's single-P path ends here */
     goc_g *g = p->prev;
     if (!g)
         return;
@@ -507,6 +576,12 @@ static inline __attribute__((always_inline)) void post_switch(goc_p *p)
 void goc__sched_after_switch(goc_g *self)
 {
     goc__asan_finish_switch(self->asan_fake);
+#if defined(GOC_SANITIZE_THREAD)
+    /* A spare's thread started after most goroutines did (worker_main):
+     * its TLS set-up must be ordered before a goroutine resumed on it. */
+    if (self->p->spare && !(self->flags & G_SYSTEM))
+        goc__race_acquire(&sched.started);
+#endif
     post_switch(self->p);
 }
 
@@ -522,6 +597,8 @@ static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *fro
     }
     p->curg = to;
     to->p = p;
+    atomic_store_explicit(&p->schedtick, atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     if (!(to->flags & G_SYSTEM))
         atomic_store_explicit(&to->status, G_RUNNING, memory_order_relaxed);
     bool dying = atomic_load_explicit(&from->status, memory_order_relaxed) == G_DEAD;
@@ -669,9 +746,11 @@ void goc_yield(void)
     if (!next && !(next = globq_get(p, 0)))
         return; /* nothing else to run here */
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
-    if (sched.single) {
+    if (st_enter(p)) {
         /* With one P no other thread ever takes from its queue, so g may be
-         * queued before its context is saved: no hand-off needed. */
+         * queued before its context is saved: no hand-off needed. (The
+         * monitor's handshake waits for the switch: post_switch ends the
+         * section.) */
         runq_put(p, g, false);
     } else {
         p->prev = g;
@@ -714,8 +793,9 @@ static goc_g *steal_work(goc_p *p)
 {
     for (int round = 0; round < STEAL_ROUNDS; round++) {
         uint32_t start = fastrand(p);
-        for (int i = 0; i < sched.nprocs; i++) {
-            goc_p *v = &sched.allp[(start + (uint32_t)i) % (uint32_t)sched.nprocs];
+        uint32_t n = (uint32_t)goc__sched_nallp();
+        for (uint32_t i = 0; i < n; i++) {
+            goc_p *v = &sched.allp[(start + i) % n];
             if (v == p)
                 continue;
             goc_g *g = runq_steal(p, v, round == STEAL_ROUNDS - 1);
@@ -730,7 +810,8 @@ static bool any_work(void)
 {
     if (atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0)
         return true;
-    for (int i = 0; i < sched.nprocs; i++)
+    int n = goc__sched_nallp();
+    for (int i = 0; i < n; i++)
         if (!runq_empty(&sched.allp[i]))
             return true;
     return false;
@@ -771,7 +852,8 @@ static bool run_others_timers(goc_p *p)
 {
     int64_t now = 0;
     bool ran = false;
-    for (int i = 0; i < sched.nprocs; i++) {
+    int n = goc__sched_nallp();
+    for (int i = 0; i < n; i++) {
         goc_p *v = &sched.allp[i];
         int64_t t0 = atomic_load_explicit(&v->timer0, memory_order_relaxed);
         if (v == p || t0 == INT64_MAX)
@@ -817,12 +899,17 @@ static void idle_sleep(goc_p *p, int64_t deadline)
         goc__futex_wait(&p->wake, 0, timeout);
 }
 
+static bool spare_retire(goc_p *p);
+
 static goc_g *findrunnable(goc_p *p)
 {
     const goc_poller *pl = sched.poller;
     for (;;) {
         if (unlikely(atomic_load_explicit(&sched.stopping, memory_order_acquire)))
             sleep_forever();
+        atomic_store_explicit(&p->schedtick,
+                              atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
         goc_g *g = NULL;
         if (p->poll_now) { /* a busy P detoured here to check for I/O */
             p->poll_now = false;
@@ -844,9 +931,9 @@ static goc_g *findrunnable(goc_p *p)
             g = runq_next_local(p); /* goroutines wait on I/O: look, without blocking */
         if (!g && run_others_timers(p))
             g = runq_next_local(p);
-        if (!g && sched.nprocs > 1) {
+        if (!g && goc__sched_nallp() > 1) {
             if (!p->spinning) {
-                int32_t busy = sched.nprocs -
+                int32_t busy = atomic_load_explicit(&sched.nactive, memory_order_acquire) -
                                atomic_load_explicit(&sched.npidle, memory_order_acquire);
                 if (2 * atomic_load_explicit(&sched.nspinning, memory_order_acquire) < busy) {
                     p->spinning = true;
@@ -860,6 +947,9 @@ static goc_g *findrunnable(goc_p *p)
             reset_spinning(p);
             return g;
         }
+
+        if (p->spare && spare_retire(p))
+            continue; /* it was dormant, and is in use again */
 
         /* Nothing found: go idle, re-checking under the lock what a
          * concurrent producer may have just put out. */
@@ -898,6 +988,11 @@ static goc_g *findrunnable(goc_p *p)
             if (d < deadline)
                 deadline = d;
         }
+        if (p->spare) { /* look again soon: it may be time to go dormant */
+            int64_t d = goc__nanotime() + STUCK_NS;
+            if (d < deadline)
+                deadline = d;
+        }
         idle_sleep(p, deadline);
 
         goc__spin_lock(&sched.lock);
@@ -909,6 +1004,171 @@ static goc_g *findrunnable(goc_p *p)
         }
         goc__spin_unlock(&sched.lock);
     }
+}
+
+/* ---- The monitor and its spare Ps ---- */
+
+/* p, a spare, found no work: if no more Ps are stuck than spares are in
+ * use, it goes dormant (its timers to a worker P) until the monitor needs
+ * it again. Returns true once it is back in use; false if it stays. */
+static bool spare_retire(goc_p *p)
+{
+    goc__spin_lock(&sched.lock);
+    if (atomic_load_explicit(&sched.nspare, memory_order_relaxed) <=
+        atomic_load_explicit(&sched.nstuck, memory_order_relaxed)) {
+        goc__spin_unlock(&sched.lock);
+        return false;
+    }
+    atomic_store_explicit(&p->wake, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->dormant, true, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&sched.nspare, 1, memory_order_acq_rel);
+    atomic_fetch_sub_explicit(&sched.nactive, 1, memory_order_acq_rel);
+    goc__spin_unlock(&sched.lock);
+    reset_spinning(p);
+    /* Only p puts on its own queues, and it just found them empty. */
+    goc__timers_move(p, &sched.allp[p->id % sched.nprocs]);
+    goc__spin_lock(&sched.lock);
+    checkdead_locked(); /* p may have been the last P not idle */
+    goc__spin_unlock(&sched.lock);
+    while (atomic_load_explicit(&p->dormant, memory_order_acquire))
+        goc__futex_wait(&p->wake, 0, -1);
+    return true;
+}
+
+static void *worker_main(void *arg);
+
+/* Before a second P runs beside the single one: queues and channel
+ * sections take their atomic forms from now on (see "Single P" above). */
+static void sysmon_go_multi(void)
+{
+    goc__chan_force_mt();
+    if (!atomic_load_explicit(&sched.single, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&sched.single, false, memory_order_seq_cst);
+    goc__os_membarrier();
+    while (atomic_load_explicit(&sched.allp[0].st_op, memory_order_acquire))
+        sched_yield();
+}
+
+static void p_init(goc_p *p, int id)
+{
+    p->id = id;
+    atomic_store_explicit(&p->timer0, INT64_MAX, memory_order_relaxed);
+    p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(id + 1) ^ (uint64_t)goc__nanotime();
+    p->globtick = 61;
+}
+
+static void start_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, fn, arg) != 0)
+        goc__fatal("cannot start a runtime thread");
+    pthread_attr_destroy(&attr);
+}
+
+/* Puts one more spare in use: a dormant one, or a new one with its thread.
+ * False if MAX_SPARE are in use. */
+static bool spare_start(void)
+{
+    if (sched.nprocs == 1)
+        sysmon_go_multi();
+    goc__spin_lock(&sched.lock);
+    int n = goc__sched_nallp();
+    goc_p *p = NULL;
+    for (int i = sched.nprocs; i < n && !p; i++)
+        if (atomic_load_explicit(&sched.allp[i].dormant, memory_order_relaxed))
+            p = &sched.allp[i];
+    bool fresh = !p && n < sched.nprocs + MAX_SPARE;
+    if (fresh) {
+        p = &sched.allp[n];
+        p_init(p, n);
+        p->spare = true;
+        atomic_store_explicit(&sched.nallp, n + 1, memory_order_release);
+    }
+    if (p) {
+        atomic_store_explicit(&p->dormant, false, memory_order_release);
+        atomic_fetch_add_explicit(&sched.nspare, 1, memory_order_acq_rel);
+        atomic_fetch_add_explicit(&sched.nactive, 1, memory_order_acq_rel);
+    }
+    goc__spin_unlock(&sched.lock);
+    if (!p)
+        return false;
+    if (fresh)
+        start_thread(worker_main, p);
+    else
+        notify_p(p);
+    return true;
+}
+
+/* One look at every P (see "The monitor" in the file comment). Returns
+ * whether any P was busy. last/since: each P's schedtick when it last
+ * moved, and when that was. */
+static bool sysmon_look(uint32_t *last, int64_t *since)
+{
+    int64_t now = goc__nanotime();
+    int n = goc__sched_nallp();
+    int32_t nstuck = 0;
+    bool busy = false, work = false;
+    for (int i = 0; i < n; i++) {
+        goc_p *p = &sched.allp[i];
+        uint32_t tick = atomic_load_explicit(&p->schedtick, memory_order_relaxed);
+        bool idle = atomic_load_explicit(&p->dormant, memory_order_relaxed) ||
+                    __atomic_load_n(&p->idle, __ATOMIC_RELAXED);
+        if (idle || tick != last[i]) {
+            last[i] = tick;
+            since[i] = now;
+            busy |= !idle;
+            continue;
+        }
+        busy = true;
+        if (now - since[i] < STUCK_NS)
+            continue;
+        nstuck++;
+        if (!runq_empty(p) || atomic_load_explicit(&p->timer0, memory_order_relaxed) <=
+                                  now + STUCK_NS)
+            work = true;
+    }
+    atomic_store_explicit(&sched.nstuck, nstuck, memory_order_release);
+    if (!nstuck)
+        return busy;
+    /* Every P in use is stuck: nobody serves the global queue, the poller
+     * or the timers. */
+    if (!work && nstuck == atomic_load_explicit(&sched.nactive, memory_order_acquire))
+        work = atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0 ||
+               atomic_load_explicit(&goc__netpoll_nwait, memory_order_acquire) > 0 ||
+               goc__timers_next() <= now + STUCK_NS;
+    if (!work)
+        return busy;
+    if (atomic_load_explicit(&sched.npidle, memory_order_acquire) > 0)
+        wakep(); /* an idle P steals the work */
+    else if (atomic_load_explicit(&sched.nspare, memory_order_acquire) < nstuck)
+        spare_start();
+    return busy;
+}
+
+static void *sysmon_main(void *arg)
+{
+    (void)arg;
+    size_t max = (size_t)(sched.nprocs + MAX_SPARE);
+    uint32_t *last = calloc(max, sizeof *last);
+    int64_t *since = calloc(max, sizeof *since);
+    if (!last || !since)
+        goc__fatal("out of memory starting the monitor");
+    int64_t delay = SYSMON_TICK_NS;
+    for (;;) {
+        struct timespec ts = {0, (long)delay};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+        if (atomic_load_explicit(&sched.stopping, memory_order_acquire))
+            break;
+        delay = sysmon_look(last, since) ? SYSMON_TICK_NS : SYSMON_IDLE_NS;
+    }
+    free(last);
+    free(since);
+    return NULL;
 }
 
 /* ---- Workers and start-up ---- */
@@ -964,32 +1224,32 @@ static void sched_init(void)
     if (n <= 0)
         n = goc__os_ncpu();
     sched.nprocs = n;
-    sched.single = n == 1;
+    const char *mon = getenv("GOC_SYSMON");
+    sched.sysmon = !(mon && strcmp(mon, "0") == 0);
+    /* The monitor may start a spare beside the single P: that needs the
+     * handshake, and the handshake needs membarrier. */
+    atomic_store_explicit(&sched.single,
+                          n == 1 && (!sched.sysmon || goc__os_membarrier_usable()),
+                          memory_order_relaxed);
     goc__stack_default_size();
     goc__signals_init();
     if (!sched.poller)
         sched.poller = goc__netpoll();
-    sched.allp = aligned_alloc(64, sizeof(goc_p) * (size_t)n);
+    /* Room for the spares up front (their pages untouched until used), so
+     * a P's address never changes. */
+    size_t bytes = sizeof(goc_p) * (size_t)(n + MAX_SPARE);
+    sched.allp = goc__os_reserve(bytes);
     if (!sched.allp)
         goc__fatal("out of memory starting the scheduler");
-    memset(sched.allp, 0, sizeof(goc_p) * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        goc_p *p = &sched.allp[i];
-        p->id = i;
-        atomic_store_explicit(&p->timer0, INT64_MAX, memory_order_relaxed);
-        p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1) ^ (uint64_t)goc__nanotime();
-        p->globtick = 61;
-    }
+    for (int i = 0; i < n; i++)
+        p_init(&sched.allp[i], i);
+    atomic_store_explicit(&sched.nallp, n, memory_order_relaxed);
+    atomic_store_explicit(&sched.nactive, n, memory_order_relaxed);
     atomic_store_explicit(&sched.started, true, memory_order_release);
-    for (int i = 0; i < n; i++) {
-        pthread_t th;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&th, &attr, worker_main, &sched.allp[i]) != 0)
-            goc__fatal("cannot start a worker thread");
-        pthread_attr_destroy(&attr);
-    }
+    for (int i = 0; i < n; i++)
+        start_thread(worker_main, &sched.allp[i]);
+    if (sched.sysmon)
+        start_thread(sysmon_main, NULL);
 }
 
 void goc__sched_start(void)
@@ -1032,7 +1292,8 @@ int64_t goc__sched_gcount(void)
     int64_t n = 0;
     if (!atomic_load_explicit(&sched.started, memory_order_acquire))
         return 0;
-    for (int i = 0; i < sched.nprocs; i++) {
+    int np = goc__sched_nallp();
+    for (int i = 0; i < np; i++) {
         goc_p *p = &sched.allp[i];
         n += atomic_load_explicit(&p->ncreated, memory_order_relaxed) -
              atomic_load_explicit(&p->nexited, memory_order_relaxed);

@@ -1,7 +1,8 @@
 /* timer.c: timers, tickers and sleep: per-P 4-ary heaps, as Go's time.go.
  *
  * Every armed timer sits in exactly one P's heap (t->owner, at t->idx): the
- * P whose goroutine (re)armed it, P 0's for a plain thread. A P runs its
+ * P whose goroutine (re)armed it, P 0's for a plain thread (a spare P that
+ * goes dormant hands its timers to a worker first). A P runs its
  * due timers on its g0, from the scheduler loop (and a busy P detours there
  * when its earliest timer is due, see sched.c); an idle P also runs other
  * Ps' due timers, so none is stranded behind a goroutine that computes; and
@@ -106,11 +107,8 @@ static void heap_remove_at(goc_p *p, uint32_t i)
 
 /* ---- Adding and deleting (t->lock held) ---- */
 
-void goc__timer_add(goc__tmr *t)
+static void timer_add_to(goc_p *p, goc__tmr *t)
 {
-    goc_p *p = goc__getp();
-    if (!p)
-        p = goc__sched_allp(0);
     goc__spin_lock(&p->tlock);
     if (!p->theap) {
         p->theap = goc__os_reserve(sizeof(struct goc__tslot) * HEAP_MAX);
@@ -128,6 +126,12 @@ void goc__timer_add(goc__tmr *t)
     goc__spin_unlock(&p->tlock);
     if (earliest)
         goc__sched_timer_added();
+}
+
+void goc__timer_add(goc__tmr *t)
+{
+    goc_p *p = goc__getp();
+    timer_add_to(p ? p : goc__sched_allp(0), t);
 }
 
 bool goc__timer_del(goc__tmr *t)
@@ -184,10 +188,33 @@ void goc__timers_run(goc_p *p, int64_t now)
     }
 }
 
+/* As firing does: pop under from's lock (marked running, so no one frees
+ * it), then re-add under the timer's own lock unless a stop or reset came
+ * in between (that one re-armed it, or left it stopped). */
+void goc__timers_move(goc_p *from, goc_p *to)
+{
+    for (;;) {
+        goc__spin_lock(&from->tlock);
+        if (!from->ntimers) {
+            goc__spin_unlock(&from->tlock);
+            return;
+        }
+        goc__tmr *t = from->theap[0].t;
+        atomic_store_explicit(&t->running, 1, memory_order_relaxed);
+        heap_remove_at(from, 0);
+        goc__spin_unlock(&from->tlock);
+        tmr_lock(t);
+        if (t->active && t->idx < 0)
+            timer_add_to(to, t);
+        tmr_unlock(t);
+        atomic_store_explicit(&t->running, 0, memory_order_release);
+    }
+}
+
 int64_t goc__timers_next(void)
 {
     int64_t next = INT64_MAX;
-    for (int i = 0; i < goc__sched_nprocs(); i++) {
+    for (int i = 0; i < goc__sched_nallp(); i++) {
         int64_t w = atomic_load_explicit(&goc__sched_allp(i)->timer0, memory_order_acquire);
         if (w < next)
             next = w;

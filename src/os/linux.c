@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
@@ -182,6 +183,27 @@ long goc__os_guard_heavy_budget(void)
     long spare = max / 4 > 4096 ? max / 4 : 4096;
     long budget = (max - spare) / 2;
     return budget > 0 ? budget : 0;
+}
+
+static _Atomic int membarrier_state; /* 0 unknown, 1 usable, -1 not */
+
+int goc__os_membarrier_usable(void)
+{
+    int st = atomic_load_explicit(&membarrier_state, memory_order_acquire);
+    if (st == 0) {
+        st = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 ? 1 : -1;
+        atomic_store_explicit(&membarrier_state, st, memory_order_release);
+    }
+    return st > 0;
+}
+
+void goc__os_membarrier(void)
+{
+    if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+        static const char msg[] = "fatal error: goc: membarrier failed\n";
+        if (write(2, msg, sizeof msg - 1) < 0) {}
+        abort();
+    }
 }
 
 size_t goc__os_page_size(void)

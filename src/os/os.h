@@ -49,6 +49,15 @@ long goc__os_guard_heavy_budget(void);
 
 size_t goc__os_page_size(void);
 
+/* Asymmetric fences (Linux membarrier, private expedited): usable() says
+ * whether this process may issue them (registering it on first call; false
+ * on old kernels and under qemu-user); membarrier() makes every thread of
+ * the process that is running execute a full memory barrier before it
+ * returns, so the other side of a Dekker-style handshake needs only a
+ * compiler barrier. Only call membarrier() once usable() said true. */
+int goc__os_membarrier_usable(void);
+void goc__os_membarrier(void);
+
 /* The stack pointer of the context a signal interrupted (NULL if unknown). */
 void *goc__os_fault_sp(const void *ucontext);
 
