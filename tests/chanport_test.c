@@ -134,7 +134,7 @@ static int next_seqno(void) { return atomic_fetch_add_explicit(&seqno, 1, memory
 static dch *mkdch(void)
 {
     int c = atomic_fetch_add_explicit(&chnameserial, 1, memory_order_relaxed) %
-            (int)(sizeof chnames - 1);
+            (int)strlen(chnames);
     dch *d = xmalloc(sizeof *d);
     d->req = xchan(sizeof(int), 0);
     d->dat = xchan(ps_boxed ? sizeof(rat *) : sizeof(rat), 0);
@@ -991,10 +991,11 @@ static void int_gen_body(void *arg)
 
 static goc_chan *int_gen(size_t cap, int n, int step)
 {
+    goc_chan *out = xchan(sizeof(int), cap);
     struct int_gen *g = xmalloc(sizeof *g);
-    *g = (struct int_gen){xchan(sizeof(int), cap), n, step};
-    go(int_gen_body, g);
-    return g->out;
+    *g = (struct int_gen){out, n, step};
+    go(int_gen_body, g); /* which frees g */
+    return out;
 }
 
 /* Return a chan of odd numbers, starting from 5. */
@@ -1131,10 +1132,11 @@ static void sendproxy_body(void *arg)
  * so that sending to out never blocks. */
 static goc_chan *sendproxy(goc_chan *out)
 {
+    goc_chan *in = xchan(sizeof(int), 10);
     struct proxy *p = xmalloc(sizeof *p);
-    *p = (struct proxy){xchan(sizeof(int), 10), out};
-    go(sendproxy_body, p);
-    return p->in;
+    *p = (struct proxy){in, out};
+    go(sendproxy_body, p); /* which frees p */
+    return in;
 }
 
 struct sieve2 {
