@@ -265,7 +265,9 @@ GOC_INTERNAL void goc__ready(goc_g *g);
 /* Timers (timer.c). add/del take t->lock held by the caller. */
 GOC_INTERNAL void goc__timer_add(goc__tmr *t);
 GOC_INTERNAL bool goc__timer_del(goc__tmr *t);
-/* Runs p's due timers (on a P's g0 only: a timer may start a goroutine). */
+/* Runs p's due timers, up to the first that readies a sleeping goroutine
+ * (into the caller's runnext; the rest wait for the next switch's detour).
+ * On a P's g0 only: a timer may start a goroutine. */
 GOC_INTERNAL void goc__timers_run(goc_p *p, int64_t now);
 GOC_INTERNAL int64_t goc__timers_next(void);   /* earliest deadline of all Ps */
 GOC_INTERNAL bool goc__timers_pending(void);
