@@ -77,6 +77,16 @@ waitgroup         sync_bench   sync_bench_go   waitgroup      ns/op   2      <=0
 once              sync_bench   sync_bench_go   once           ns/op   2      <=0.7
 pool              sync_bench   sync_bench_go   pool           ns/op   2      <=0.7
 map_load          sync_bench   sync_bench_go   map_load       ns/op   2      <=0.7
+sleep100k         timer_bench  timer_bench_go  sleep100k      us      2      goc<=1000
+sleep100k_wall    timer_bench  timer_bench_go  sleep100k_wall ms      2      -
+sleep100k@1       timer_bench  timer_bench_go  sleep100k      us      1      goc<=1000
+sleep100k_wall@1  timer_bench  timer_bench_go  sleep100k_wall ms      1      -
+sleep10k          timer_bench  timer_bench_go  sleep10k       us      2      goc<=1000
+sleep10k_wall     timer_bench  timer_bench_go  sleep10k_wall  ms      2      -
+sleep10k@1        timer_bench  timer_bench_go  sleep10k       us      1      goc<=1000
+sleep10k_wall@1   timer_bench  timer_bench_go  sleep10k_wall  ms      1      -
+timer_churn       timer_bench  timer_bench_go  timer_churn    ns/op   2      <=0.5
+timer_churn@1     timer_bench  timer_bench_go  timer_churn    ns/op   1      <=0.5
 '
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ if [ ! -d "$bin" ]; then
     exit 1
 fi
 
-order=(goroutines gosched goexit pipeline select_even blocking_call)
+order=(goroutines gosched goexit pipeline select_even thumbnail countdown1 countdown2 countdown3
+    ticker polling priority du blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -21,6 +22,18 @@ declare -A heading=(
     [pipeline]="a pipeline over unbuffered channels: counter -> squarer -> printer (seed 002 §1.5.4)"
     [select_even]="select over a channel of capacity 1 prints 0 2 4 6 8 (seed 002 §1.8.2)"
     [blocking_call]="a goroutine blocked in sleep(1) does not stop the ticker queued behind it: the monitor hands the worker's queue to a spare thread"
+    [thumbnail]="a parallel loop: the first error returned without leaking goroutines (a buffered channel), and a loop of unknown length (WaitGroup + closer) (seed 002 §1.6.5-1.6.6)"
+    [countdown1]="a launch countdown paced by time.Tick, 100 ms a tick here (seed 002 §1.8.1)"
+    [countdown2]="select on time.After and an abort channel fed by a thread reading stdin (seed 002 §1.8.1; stdin is /dev/null: no abort)"
+    [countdown3]="the countdown tick by tick with select, on a ticker that is stopped (seed 002 §1.8.3)"
+    [ticker]="time.Tick vs NewTicker+Stop: nothing after Stop, a slow receiver loses ticks (seed 002 §1.8.3)"
+    [polling]="polling a channel with select and default, never blocking (seed 002 §1.8.4)"
+    [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
+    [du]="du -v src: a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
+)
+# Arguments, for the examples that take some.
+declare -A args=(
+    [du]="-v src"
 )
 
 # Then every other example, in name order.
@@ -39,7 +52,10 @@ for name in "${order[@]}"; do
         echo "(not built: $bin/$name)"
         failed=1
     else
-        "$bin/$name"
+        # Standard input is /dev/null: the examples that read it (an abort
+        # key) run to their end.
+        # shellcheck disable=SC2086 # args are words
+        "$bin/$name" ${args[$name]:-} </dev/null
         rc=$?
         if [ $rc -ne 0 ]; then
             echo "(exit status $rc)"

@@ -152,7 +152,7 @@ typedef struct goc__tmr {
 
 struct goc__tslot {
     int64_t when;
-    goc__tmr *t;
+    goc__tmr *t;                /* its low bit is a flag of timer.c's (UNTRACKED) */
 };
 
 /* One worker's run queue: Go's lock-free ring, owned by its P (the only one
@@ -279,7 +279,9 @@ GOC_INTERNAL void goc__chan_force_mt(void);
 /* Timers (timer.c). add/del take t->lock held by the caller. */
 GOC_INTERNAL void goc__timer_add(goc__tmr *t);
 GOC_INTERNAL bool goc__timer_del(goc__tmr *t);
-/* Runs p's due timers (on a P's g0 only: a timer may start a goroutine). */
+/* Runs p's due timers, up to the first that readies a sleeping goroutine
+ * (into the caller's runnext; the rest wait for the next switch's detour).
+ * On a P's g0 only: a timer may start a goroutine. */
 GOC_INTERNAL void goc__timers_run(goc_p *p, int64_t now);
 GOC_INTERNAL int64_t goc__timers_next(void);   /* earliest deadline of all Ps */
 /* Moves every timer of p (a spare going dormant) to another P's heap. */

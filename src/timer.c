@@ -1,7 +1,8 @@
 /* timer.c: timers, tickers and sleep: per-P 4-ary heaps, as Go's time.go.
  *
- * Every armed timer sits in exactly one P's heap (t->owner, at t->idx): the
- * P whose goroutine (re)armed it, P 0's for a plain thread (a spare P that
+ * Every armed timer sits in exactly one P's heap (t->owner, at t->idx, kept
+ * up to date for every timer but goc_sleep's, which nobody deletes): the P
+ * whose goroutine (re)armed it, P 0's for a plain thread (a spare P that
  * goes dormant hands its timers to a worker first). A P runs its
  * due timers on its g0, from the scheduler loop (and a busy P detours there
  * when its earliest timer is due, see sched.c); an idle P also runs other
@@ -17,7 +18,10 @@
  * memory may be freed only once it is not running (goc_timer_free waits).
  *
  * Heaps live in address space reserved per P (goc__os_reserve), not malloc:
- * the runtime's own memory must stay invisible to TSan.
+ * the runtime's own memory must stay invisible to TSan. LeakSanitizer does
+ * not scan that memory, yet an armed timer is held by the runtime (a
+ * time.Tick ticker, a pending goc_after): in the ASan build the heaps' used
+ * parts become root regions just before the exit-time leak check.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,12 +49,26 @@ static void tmr_unlock(goc__tmr *t)
     goc__spin_unlock(&t->lock);
 }
 
-/* ---- Heaps (p->tlock held) ---- */
+/* ---- Heaps (p->tlock held) ----
+ *
+ * A slot's timer pointer carries a flag in its low bit: UNTRACKED, for the
+ * timers nobody deletes (goc_sleep's). Their idx stays -1 instead of
+ * following every move, which saves a store into a cold timer (a sleeping
+ * goroutine's stack) at each level a sift moves one: most of the cost of
+ * popping from a heap of many sleepers. */
+
+#define UNTRACKED ((uintptr_t)1)
+
+static inline goc__tmr *slot_timer(struct goc__tslot s)
+{
+    return (goc__tmr *)((uintptr_t)s.t & ~UNTRACKED);
+}
 
 static void heap_set(goc_p *p, uint32_t i, struct goc__tslot s)
 {
     p->theap[i] = s;
-    s.t->idx = (int32_t)i;
+    if (!((uintptr_t)s.t & UNTRACKED))
+        s.t->idx = (int32_t)i;
 }
 
 static void sift_up(goc_p *p, uint32_t i)
@@ -66,7 +84,8 @@ static void sift_up(goc_p *p, uint32_t i)
     heap_set(p, i, s);
 }
 
-static void sift_down(goc_p *p, uint32_t i)
+/* Returns where the slot at i ends up. */
+static uint32_t sift_down(goc_p *p, uint32_t i)
 {
     struct goc__tslot s = p->theap[i];
     uint32_t n = p->ntimers;
@@ -85,6 +104,7 @@ static void sift_down(goc_p *p, uint32_t i)
         i = best;
     }
     heap_set(p, i, s);
+    return i;
 }
 
 static void update_timer0(goc_p *p)
@@ -95,15 +115,45 @@ static void update_timer0(goc_p *p)
 
 static void heap_remove_at(goc_p *p, uint32_t i)
 {
-    p->theap[i].t->idx = -1;
+    slot_timer(p->theap[i])->idx = -1;
     uint32_t last = --p->ntimers;
     if (i != last) {
         heap_set(p, i, p->theap[last]);
-        sift_down(p, i);
-        sift_up(p, p->theap[i].t->idx >= 0 ? (uint32_t)p->theap[i].t->idx : i);
+        if (sift_down(p, i) == i) /* it did not belong lower: maybe higher */
+            sift_up(p, i);
     }
     update_timer0(p);
 }
+
+static goc_g *sleep_fire(goc__tmr *t, int64_t now);
+
+/* ---- LeakSanitizer ---- */
+
+#if defined(GOC_SANITIZE_ADDRESS)
+void __lsan_register_root_region(const void *p, size_t size);
+
+/* Runs at exit before LSan's own check, which LSan registered with atexit
+ * before main (atexit handlers run last registered, first). */
+static void lsan_heap_roots(void)
+{
+    for (int i = 0; i < goc__sched_nallp(); i++) {
+        goc_p *p = goc__sched_allp(i);
+        goc__spin_lock(&p->tlock);
+        if (p->ntimers)
+            __lsan_register_root_region(p->theap, sizeof *p->theap * p->ntimers);
+        goc__spin_unlock(&p->tlock);
+    }
+}
+
+static void lsan_watch_heaps(void)
+{
+    static atomic_bool done;
+    if (!atomic_exchange_explicit(&done, true, memory_order_relaxed))
+        atexit(lsan_heap_roots);
+}
+#else
+static void lsan_watch_heaps(void) {}
+#endif
 
 /* ---- Adding and deleting (t->lock held) ---- */
 
@@ -114,14 +164,16 @@ static void timer_add_to(goc_p *p, goc__tmr *t)
         p->theap = goc__os_reserve(sizeof(struct goc__tslot) * HEAP_MAX);
         if (!p->theap)
             goc__fatal("out of memory for timers");
+        lsan_watch_heaps();
     }
     if (p->ntimers == HEAP_MAX)
         goc__fatal("too many timers on one worker");
     t->owner = p;
     uint32_t i = p->ntimers++;
-    heap_set(p, i, (struct goc__tslot){t->when, t});
+    uintptr_t tag = t->fire == sleep_fire ? UNTRACKED : 0;
+    heap_set(p, i, (struct goc__tslot){t->when, (goc__tmr *)((uintptr_t)t | tag)});
     sift_up(p, i);
-    bool earliest = p->theap[0].t == t;
+    bool earliest = slot_timer(p->theap[0]) == t;
     update_timer0(p);
     goc__spin_unlock(&p->tlock);
     if (earliest)
@@ -149,6 +201,15 @@ bool goc__timer_del(goc__tmr *t)
 
 /* ---- Firing ---- */
 
+/* Fires p's due timers, but readies at most one sleeping goroutine per
+ * call: goc__ready puts it in this P's runnext, so it runs next, and with
+ * more timers due the P detours back here at its next switch (sched.c
+ * checks timer0 at every switch). Woken sleepers thus run ahead of the rest
+ * of the run queue (new goroutines, yielders), a batch of them never
+ * overflows the ring onto the global queue (where each would wait behind
+ * fresh work, taken one per 61 schedules), and the earliest deadline runs
+ * first. A channel timer's fire readies its receiver itself and does not
+ * end the batch. */
 void goc__timers_run(goc_p *p, int64_t now)
 {
     if (atomic_load_explicit(&p->timer0, memory_order_acquire) > now)
@@ -159,7 +220,7 @@ void goc__timers_run(goc_p *p, int64_t now)
             goc__spin_unlock(&p->tlock);
             return;
         }
-        goc__tmr *t = p->theap[0].t;
+        goc__tmr *t = slot_timer(p->theap[0]);
         atomic_store_explicit(&t->running, 1, memory_order_relaxed);
         heap_remove_at(p, 0);
         goc__spin_unlock(&p->tlock);
@@ -183,8 +244,10 @@ void goc__timers_run(goc_p *p, int64_t now)
         atomic_store_explicit(&t->running, 0, memory_order_release);
         if (done)
             done(t);
-        if (wake)
+        if (wake) {
             goc__ready(wake); /* the last touch: t may live on wake's stack */
+            return;           /* one at a time: see goc__timers_run's comment */
+        }
     }
 }
 
@@ -199,7 +262,7 @@ void goc__timers_move(goc_p *from, goc_p *to)
             goc__spin_unlock(&from->tlock);
             return;
         }
-        goc__tmr *t = from->theap[0].t;
+        goc__tmr *t = slot_timer(from->theap[0]);
         atomic_store_explicit(&t->running, 1, memory_order_relaxed);
         heap_remove_at(from, 0);
         goc__spin_unlock(&from->tlock);
@@ -285,25 +348,33 @@ struct goc_timer {
     goc_chan *c;       /* NULL for goc_after_func */
     goc_fn fn;
     void *fnarg;
-    bool oneshot_after; /* goc_after: frees itself once fired */
+    /* A fire may have left a value in c since the last drain (t.lock):
+     * stop and reset look at the channel only then, so a timer that never
+     * fired is stopped without touching it. */
+    bool sent;
 };
 
 struct goc_ticker {
     struct goc_timer tm;
 };
 
-static void drain(goc_chan *c)
+/* Go 1.23: no value from before a stop or reset can be received after it
+ * (tm->t.lock held). */
+static void drain(struct goc_timer *tm)
 {
     int64_t stale;
-    if (c)
-        while (goc_chan_try_recv(c, &stale) == GOC_CHAN_OK)
-            ;
+    if (!tm->sent)
+        return;
+    tm->sent = false;
+    while (goc_chan_try_recv(tm->c, &stale) == GOC_CHAN_OK)
+        ;
 }
 
 static goc_g *chan_fire(goc__tmr *t, int64_t now)
 {
     struct goc_timer *tm = t->arg;
-    (void)goc_chan_try_send(tm->c, &now); /* full: the tick is dropped */
+    if (goc_chan_try_send(tm->c, &now) == GOC_CHAN_OK) /* full: the tick is dropped */
+        tm->sent = true;
     return NULL;
 }
 
@@ -365,7 +436,7 @@ bool goc_timer_stop(goc_timer *tm)
     tm->t.active = false;
     tm->t.seq++;
     goc__timer_del(&tm->t);
-    drain(tm->c);
+    drain(tm);
     tmr_unlock(&tm->t);
     return was;
 }
@@ -374,7 +445,7 @@ static void rearm_locked(struct goc_timer *tm, int64_t d, int64_t period)
 {
     goc__timer_del(&tm->t);
     tm->t.seq++;
-    drain(tm->c);
+    drain(tm);
     tm->t.period = period;
     tm->t.active = true;
     tm->t.when = goc__nanotime() + (d > 0 ? d : 0);

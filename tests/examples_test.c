@@ -1,0 +1,329 @@
+/* examples_test.c: runs the select and time examples of seed 002 (examples/
+ * countdown1, countdown2, countdown3, ticker, polling, priority, du,
+ * thumbnail) as programs and checks what they print and their exit status.
+ *
+ * Each runs from this build (the directory next to tests/, found through
+ * /proc/self/exe), with its standard input from /dev/null or from a pipe
+ * that already holds a line (a key press), and its stdout and stderr
+ * collected. In the sanitizer builds the examples are instrumented too, and
+ * inherit this test's options: a leak or a race in one fails it here.
+ *
+ * No assertion depends on timing. The abort cases use a tick of seconds, so
+ * that the key press, already waiting, wins every time; the countdowns that
+ * run to the end use a tick of milliseconds. A hung example is killed after
+ * HANG_S seconds and fails.
+ */
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "test.h"
+
+#define HANG_S 120
+
+static char examples_dir[PATH_MAX + 16];
+static char out[1 << 16];
+
+/* Runs examples/NAME with argv (NULL-terminated, after the name) and stdin
+ * from input (NULL: /dev/null). Returns the exit status (128+signal if
+ * killed), with stdout and stderr together in out. */
+static int run_example(const char *name, const char *const *args, const char *input)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
+    int ofd[2], ifd[2] = {-1, -1};
+    if (pipe(ofd) != 0)
+        return -1;
+    if (input) {
+        if (pipe(ifd) != 0)
+            return -1;
+        /* Small: fits in the pipe before the child starts. */
+        if (write(ifd[1], input, strlen(input)) != (ssize_t)strlen(input))
+            return -1;
+        close(ifd[1]);
+    }
+    const char *argv[16] = {name};
+    for (int i = 0; args && args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int in = input ? ifd[0] : open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(ofd[1], 1);
+        dup2(ofd[1], 2);
+        close(ofd[0]);
+        close(ofd[1]);
+        const char *runner = getenv("GOC_TEST_RUNNER"); /* qemu-user, cross builds */
+        if (runner && *runner) {
+            const char *rargv[17] = {runner};
+            for (int i = 0; argv[i]; i++)
+                rargv[i + 1] = i == 0 ? path : argv[i];
+            execvp(runner, (char **)rargv);
+        } else {
+            execv(path, (char **)argv);
+        }
+        _exit(127);
+    }
+    if (input)
+        close(ifd[0]);
+    close(ofd[1]);
+    size_t n = 0;
+    time_t give_up = time(NULL) + HANG_S;
+    bool killed = false;
+    for (;;) {
+        struct pollfd pfd = {ofd[0], POLLIN, 0};
+        int r = poll(&pfd, 1, 1000);
+        if (r == 0 || (r < 0 && errno == EINTR)) {
+            if (!killed && time(NULL) > give_up) {
+                fprintf(stderr, "%s: hung, killing it\n", name);
+                kill(pid, SIGKILL);
+                killed = true;
+            }
+            continue;
+        }
+        char junk[4096];
+        char *dst = n + 1 < sizeof out ? out + n : junk;
+        size_t room = n + 1 < sizeof out ? sizeof out - n - 1 : sizeof junk;
+        ssize_t got = read(ofd[0], dst, room);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (dst != junk)
+            n += (size_t)got;
+    }
+    out[n] = 0;
+    close(ofd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Checks status 0 and output equal to want (or containing it, if !exact);
+ * shows the output when not. */
+static void expect(const char *name, int st, const char *want, bool exact)
+{
+    bool ok = st == 0 && (exact ? strcmp(out, want) == 0 : strstr(out, want) != NULL);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "%s: status %d, output:\n%s\n---- wanted%s:\n%s\n", name, st, out,
+                exact ? "" : " (in it)", want);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const char countdown_full[] = "10\n9\n8\n7\n6\n5\n4\n3\n2\n1\n";
+
+TEST(countdown1)
+{
+    int st = run_example("countdown1", ARGS("5ms"), NULL);
+    char want[256];
+    snprintf(want, sizeof want, "Commencing countdown.\n%sLift off!\n", countdown_full);
+    expect("countdown1", st, want, true);
+    /* A bad tick: the usage line, status 2. */
+    CHECK(run_example("countdown1", ARGS("soon"), NULL) == 2 && strstr(out, "usage:"));
+}
+
+TEST(countdown2)
+{
+    int st = run_example("countdown2", ARGS("5ms"), NULL);
+    expect("countdown2", st, "Commencing countdown.  Press return to abort.\nLift off!\n", true);
+    st = run_example("countdown2", ARGS("10s"), "\n");
+    expect("countdown2 abort", st, "Commencing countdown.  Press return to abort.\nLaunch aborted!\n",
+           true);
+}
+
+TEST(countdown3)
+{
+    int st = run_example("countdown3", ARGS("5ms"), NULL);
+    char want[256];
+    snprintf(want, sizeof want, "Commencing countdown.  Press return to abort.\n%sLift off!\n",
+             countdown_full);
+    expect("countdown3", st, want, true);
+    st = run_example("countdown3", ARGS("10s"), "\n");
+    expect("countdown3 abort", st,
+           "Commencing countdown.  Press return to abort.\n10\nLaunch aborted!\n", true);
+}
+
+TEST(polling)
+{
+    int st = run_example("polling", ARGS("5ms"), NULL);
+    char want[256];
+    snprintf(want, sizeof want,
+             "Commencing countdown.  Press return to abort.\n%spolled abort 10 times without "
+             "blocking\nLift off!\n",
+             countdown_full);
+    expect("polling", st, want, true);
+    /* The abort is seen at the next poll, one step (200 ms) later at most
+     * once it has been read: no lift-off. */
+    st = run_example("polling", ARGS("200ms"), "\n");
+    expect("polling abort", st, "Launch aborted!\n", false);
+    CHECK(!strstr(out, "Lift off!"));
+}
+
+TEST(ticker)
+{
+    int st = run_example("ticker", NULL, NULL);
+    expect("ticker", st,
+           "time.Tick: tick 1 (on time or late, never early)\n"
+           "time.Tick: tick 2 (on time or late, never early)\n"
+           "time.Tick: tick 3 (on time or late, never early)\n"
+           "NewTicker: tick 1\n"
+           "NewTicker: tick 2\n"
+           "NewTicker: tick 3\n"
+           "after Stop: no tick in five periods\n"
+           "slow receiver: at most one tick waiting after five periods\n",
+           true);
+}
+
+TEST(priority)
+{
+    int st = run_example("priority", NULL, NULL);
+    expect("priority", st,
+           "1000\n1001\n1002\n1003\n1004\n2000\n2001\n2002\n2003\n2004\n"
+           "both ready: 5 job1s and 5 job2s, 0 job1s after a job2\n"
+           "with producers: 1000 job1s and 1000 job2s done\n",
+           true);
+}
+
+TEST(thumbnail)
+{
+    int st = run_example("thumbnail", NULL, NULL);
+    expect("thumbnail", st,
+           "makeThumbnails5(5 images):\n"
+           "  a.thumb.jpg\n  bb.thumb.jpg\n  ccc.thumb.jpg\n  dddd.thumb.jpg\n  eeeee.thumb.jpg\n"
+           "  goroutines left behind: 0\n"
+           "makeThumbnails5(7 files, one not an image):\n"
+           "  error: notes.txt: unknown image format\n"
+           "  goroutines left behind: 0\n"
+           "makeThumbnails6 (names from a channel):\n"
+           "  notes.txt: unknown image format\n"
+           "  total size: 75000 bytes\n"
+           "  goroutines left behind: 0\n",
+           true);
+}
+
+/* ---- du ---- */
+
+static void mkdir_or_fail(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        perror(path);
+        CHECK(!"mkdir");
+    }
+}
+
+static void make_file(const char *path, off_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(ftruncate(fd, size) == 0); /* sparse: no disk used */
+        close(fd);
+    }
+}
+
+static void remove_tree(const char *root)
+{
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+}
+
+/* A tree of `wide` directories under root, each with `deep` nested levels
+ * and one file per directory; returns the number of files (dirs x 1). */
+static int make_tree(const char *root, int wide, int deep, off_t size)
+{
+    char path[PATH_MAX];
+    int files = 0;
+    mkdir_or_fail(root);
+    for (int w = 0; w < wide; w++) {
+        int len = snprintf(path, sizeof path, "%s/d%d", root, w);
+        mkdir_or_fail(path);
+        for (int d = 0; d <= deep; d++) {
+            char f[PATH_MAX + 16];
+            snprintf(f, sizeof f, "%s/f", path);
+            make_file(f, size);
+            files++;
+            if (d < deep) {
+                len += snprintf(path + len, sizeof path - (size_t)len, "/s");
+                mkdir_or_fail(path);
+            }
+        }
+    }
+    return files;
+}
+
+TEST(du)
+{
+    char root[] = "/tmp/goc-du-XXXXXX";
+    CHECK(mkdtemp(root) != NULL);
+    /* 60 directories at once (more than the semaphore's 20), 4 deep, a
+     * 1-byte file in each; then a 1.5 GB sparse file. */
+    char tree[PATH_MAX];
+    snprintf(tree, sizeof tree, "%s/t", root);
+    int files = make_tree(tree, 60, 4, 1);
+    char big[PATH_MAX + 16];
+    snprintf(big, sizeof big, "%s/big", tree);
+    make_file(big, 1500000000);
+    files++;
+    char want[128];
+    snprintf(want, sizeof want, "%d files  1.5 GB\n", files);
+    int st = run_example("du", ARGS(tree), NULL);
+    expect("du", st, want, true);
+    /* -v and two roots: the same files twice. */
+    snprintf(want, sizeof want, "%d files  3.0 GB\n", 2 * files);
+    st = run_example("du", ARGS("-v", tree, tree), NULL);
+    expect("du -v", st, want, false);
+    /* A missing root: an error line, the rest counted. */
+    char missing[PATH_MAX + 16];
+    snprintf(missing, sizeof missing, "%s/missing", root);
+    snprintf(want, sizeof want, "%d files  1.5 GB\n", files);
+    st = run_example("du", ARGS(missing, tree), NULL);
+    expect("du missing", st, want, false);
+    CHECK(strstr(out, "du: open ") && strstr(out, "No such file or directory"));
+
+    /* Cancelled: a key press already waiting closes done before the walk
+     * of a big tree can finish; du drains its walkers and returns without
+     * a total. */
+    char wide[PATH_MAX];
+    snprintf(wide, sizeof wide, "%s/w", root);
+    make_tree(wide, SCALE(2000), 2, 0);
+    st = run_example("du", ARGS(wide), "\n");
+    CHECK(st == 0);
+    CHECK(!strstr(out, " files "));
+    if (st != 0 || strstr(out, " files "))
+        fprintf(stderr, "du cancelled: status %d, output:\n%s\n", st, out);
+    remove_tree(root);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    test_self = argv[0];
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        perror("/proc/self/exe");
+        return 1;
+    }
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    *slash = 0;
+    snprintf(examples_dir, sizeof examples_dir, "%s/../examples", self);
+    RUN(countdown1);
+    RUN(countdown2);
+    RUN(countdown3);
+    RUN(polling);
+    RUN(ticker);
+    RUN(priority);
+    RUN(thumbnail);
+    RUN(du);
+    return test_summary();
+}
