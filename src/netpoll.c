@@ -14,6 +14,12 @@
  * record lives on its stack; its deadline timer is stopped (and waited for)
  * before the wait returns.
  *
+ * For goc's connections (net.c, through netpoll.h): a waiter may read its
+ * deadline from a word that another goroutine moves, which then kicks it
+ * (it returns 0 and its caller looks again), and a descriptor being closed
+ * is evicted first: its waiters fail with -ECANCELED, and so does every
+ * wait until goc_fd_forget, so that no wait can start between the two.
+ *
  * Lock order: a deadline timer's lock, then pd->lock. A waiter arms its
  * timer before it takes pd->lock; a timer that fires before the waiter has
  * registered marks it timed out (under pd->lock), which the waiter sees
@@ -37,6 +43,7 @@
 
 #include "goc/net.h"
 #include "internal.h"
+#include "netpoll.h"
 #include "race.h"
 
 #define CHUNK 1024
@@ -54,6 +61,7 @@ struct waiter {
 struct pd {
     goc_spinlock lock;
     bool registered;
+    bool closing; /* goc__fd_evict: waits fail until goc_fd_forget */
     bool rready, wready;
     struct waiter *r, *w;
 };
@@ -133,7 +141,22 @@ static bool unlock_pd(goc_g *g, void *arg)
     return true;
 }
 
-int goc_fd_wait(int fd, int events, int64_t deadline)
+/* Takes the ready flags for events (pd->lock held); returns them. */
+static int consume(struct pd *pd, int events)
+{
+    int ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
+                ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    if (ready & GOC_FD_READ)
+        pd->rready = false;
+    if (ready & GOC_FD_WRITE)
+        pd->wready = false;
+    return ready;
+}
+
+/* goc_fd_wait with the deadline read from *dl, which another goroutine may
+ * move meanwhile (then calling goc__fd_kick): returns 0 when it has, for the
+ * caller to look again. */
+int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
 {
     if (fd < 0)
         return -EBADF;
@@ -147,7 +170,12 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
     if (!pd)
         return fd >= CHUNK * CHUNKS ? -EBADF : -ENOMEM;
 
+    int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
     pd_lock(pd);
+    if (pd->closing) {
+        pd_unlock(pd);
+        return -ECANCELED;
+    }
     if (!pd->registered) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = pd};
@@ -159,13 +187,8 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
         pd->registered = true;
         pd->rready = pd->wready = false;
     }
-    int ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
-                ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    int ready = consume(pd, events);
     if (ready) {
-        if (ready & GOC_FD_READ)
-            pd->rready = false;
-        if (ready & GOC_FD_WRITE)
-            pd->wready = false;
         pd_unlock(pd);
         return ready;
     }
@@ -189,16 +212,14 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
     }
     pd_lock(pd);
     int res;
-    /* An edge may have come while the lock was dropped. */
-    ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
-            ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
-    if (ready || w.timedout) {
-        if (ready & GOC_FD_READ)
-            pd->rready = false;
-        if (ready & GOC_FD_WRITE)
-            pd->wready = false;
+    /* An edge, a close or a new deadline may have come while the lock was
+     * dropped: a mover of the deadline stores it before it takes pd->lock
+     * to kick, so it is seen here or it finds us registered. */
+    ready = consume(pd, events);
+    if (ready || w.timedout || pd->closing ||
+        atomic_load_explicit(dl, memory_order_acquire) != deadline) {
         pd_unlock(pd);
-        res = ready ? ready : -ETIMEDOUT;
+        res = ready ? ready : w.timedout ? -ETIMEDOUT : pd->closing ? -ECANCELED : 0;
     } else {
         if (events & GOC_FD_READ)
             pd->r = &w;
@@ -223,6 +244,47 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
     return res;
 }
 
+int goc_fd_wait(int fd, int events, int64_t deadline)
+{
+    _Atomic int64_t dl = deadline;
+    return goc__fd_wait_dl(fd, events, &dl);
+}
+
+void goc__fd_kick(int fd, int events)
+{
+    struct pd *pd = pd_get(fd, false);
+    if (!pd)
+        return;
+    goc_g *wake[2] = {NULL, NULL};
+    pd_lock(pd);
+    if ((events & GOC_FD_READ) && pd->r)
+        wake[0] = take(pd, pd->r, 0);
+    if ((events & GOC_FD_WRITE) && pd->w)
+        wake[1] = take(pd, pd->w, 0);
+    pd_unlock(pd);
+    for (int i = 0; i < 2; i++)
+        if (wake[i])
+            goc__ready(wake[i]);
+}
+
+void goc__fd_evict(int fd)
+{
+    struct pd *pd = pd_get(fd, true);
+    if (!pd)
+        return;
+    goc_g *wake[2] = {NULL, NULL};
+    pd_lock(pd);
+    pd->closing = true;
+    if (pd->r)
+        wake[0] = take(pd, pd->r, -ECANCELED);
+    if (pd->w)
+        wake[1] = take(pd, pd->w, -ECANCELED);
+    pd_unlock(pd);
+    for (int i = 0; i < 2; i++)
+        if (wake[i])
+            goc__ready(wake[i]);
+}
+
 void goc_fd_forget(int fd)
 {
     struct pd *pd = pd_get(fd, false);
@@ -233,6 +295,7 @@ void goc_fd_forget(int fd)
     if (pd->registered)
         epoll_ctl(np.ep, EPOLL_CTL_DEL, fd, NULL);
     pd->registered = false;
+    pd->closing = false;
     pd->rready = pd->wready = false;
     if (pd->r)
         wake[0] = take(pd, pd->r, -ECANCELED);

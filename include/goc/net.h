@@ -151,7 +151,10 @@ GOC_API int goc_listener_close(goc_listener *l);
 GOC_API int goc_dial(const char *network, const char *address, goc_conn **out);
 
 /* net.DialTimeout: as goc_dial, giving up with -ETIMEDOUT after timeout
- * nanoseconds (resolution and connecting together; <= 0: no limit). */
+ * nanoseconds (<= 0: no limit), resolution and connecting together (a name
+ * lookup in progress is not interrupted: the time it took counts). With
+ * several addresses, each gets a share of the time left (at least 2 s), as
+ * in Go. */
 GOC_API int goc_dial_timeout(const char *network, const char *address, int64_t timeout,
                              goc_conn **out);
 
@@ -161,9 +164,10 @@ GOC_API int goc_dial_timeout(const char *network, const char *address, int64_t t
  * -ECONNRESET, -ECANCELED, ... Parks until some data is there. */
 GOC_API ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n);
 
-/* Reads exactly n bytes (io.ReadFull). Returns n, a negative errno, or
- * -EPIPE (Go's io.ErrUnexpectedEOF) when the stream ends early; the bytes
- * read before a failure are lost to the caller. Parks. */
+/* Reads exactly n bytes (io.ReadFull). Returns n; 0 if the stream ended
+ * before the first byte (io.EOF); -EPIPE if it ended after some (Go's
+ * io.ErrUnexpectedEOF); or a negative errno, the bytes read before the
+ * failure being lost to the caller. Parks. */
 GOC_API ssize_t goc_conn_read_full(goc_conn *c, void *buf, size_t n);
 
 /* Conn.Write: writes all n bytes, waiting as needed, as Go's Write does.
@@ -249,15 +253,17 @@ GOC_API ssize_t goc_conn_write_to(goc_conn *c, const void *buf, size_t n, const 
  */
 typedef struct goc_scanner goc_scanner;
 
-/* A scanner over a connection: lines up to max_line bytes (0: 64 KiB, Go's
- * bufio.MaxScanTokenSize). The scanner does not own c. NULL on out of
- * memory. */
+/* A scanner over a connection: lines up to max_line bytes, not counting
+ * their "\r\n" (0: 64 KiB, Go's bufio.MaxScanTokenSize). The scanner does
+ * not own c. NULL on out of memory. */
 GOC_API goc_scanner *goc_scanner_new(goc_conn *c, size_t max_line);
 
 /* A scanner over any descriptor (stdin, a pipe, a file): a non-blocking
  * descriptor is waited on through the poller, a blocking one (a terminal, a
  * regular file) is read through goc_blocking, so neither stalls a worker.
- * The scanner does not own fd and leaves its flags alone. */
+ * The scanner does not own fd and leaves its flags alone; goc_scanner_free
+ * forgets fd in the poller, so free the scanner before closing fd. NULL on
+ * out of memory or a bad fd. */
 GOC_API goc_scanner *goc_scanner_new_fd(int fd, size_t max_line);
 
 /* Scanner.Scan: reads the next line. Returns 1 with a line (see
