@@ -77,6 +77,10 @@ waitgroup         sync_bench   sync_bench_go   waitgroup      ns/op   2      <=0
 once              sync_bench   sync_bench_go   once           ns/op   2      <=0.7
 pool              sync_bench   sync_bench_go   pool           ns/op   2      <=0.7
 map_load          sync_bench   sync_bench_go   map_load       ns/op   2      <=0.7
+net_echo          net_bench    net_bench_go    echo_rps       req/s   2      >=1.3
+net_echo@1        net_bench    net_bench_go    echo_rps       req/s   1      >=1.3
+net_echo_p99      net_bench    net_bench_go    echo_p99       us      2      <=1
+net_echo_p99@1    net_bench    net_bench_go    echo_p99       us      1      <=1
 '
 
 # ---------------------------------------------------------------------------

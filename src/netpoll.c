@@ -63,6 +63,7 @@ struct pd {
     bool registered;
     bool closing; /* goc__fd_evict: waits fail until goc_fd_forget */
     bool rready, wready;
+    bool hup;     /* a hang-up or error was seen: readable for good */
     struct waiter *r, *w;
 };
 
@@ -160,6 +161,7 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
 {
     if (fd < 0)
         return -EBADF;
+    bool drained = events & GOC__FD_DRAINED;
     events &= GOC_FD_READ | GOC_FD_WRITE;
     if (!events)
         return -EINVAL;
@@ -176,6 +178,10 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
         pd_unlock(pd);
         return -ECANCELED;
     }
+    if (drained && pd->hup) { /* the end of the stream may wait behind the data */
+        pd_unlock(pd);
+        return GOC_FD_READ;
+    }
     if (!pd->registered) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = pd};
@@ -185,7 +191,7 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
             return err;
         }
         pd->registered = true;
-        pd->rready = pd->wready = false;
+        pd->rready = pd->wready = pd->hup = false;
     }
     int ready = consume(pd, events);
     if (ready) {
@@ -296,7 +302,7 @@ void goc_fd_forget(int fd)
         epoll_ctl(np.ep, EPOLL_CTL_DEL, fd, NULL);
     pd->registered = false;
     pd->closing = false;
-    pd->rready = pd->wready = false;
+    pd->rready = pd->wready = pd->hup = false;
     if (pd->r)
         wake[0] = take(pd, pd->r, -ECANCELED);
     if (pd->w)
@@ -358,6 +364,8 @@ static void np_poll(goc_p *p, int64_t deadline)
         pd_lock(pd);
         if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
             pd->rready = true;
+            if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                pd->hup = true;
             if (pd->r)
                 wake[0] = take(pd, pd->r, GOC_FD_READ);
         }

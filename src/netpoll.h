@@ -7,6 +7,14 @@
 
 #include "internal.h"
 
+/* An events flag for goc__fd_wait_dl: the caller's last read of this
+ * stream came back short, so the stream held nothing more then, and any
+ * byte that came after made an edge: it may wait without trying to read,
+ * unless a hang-up or error was seen (an end of stream that was already
+ * there behind the data makes no new edge): then the wait returns
+ * GOC_FD_READ at once. */
+#define GOC__FD_DRAINED 0x100
+
 /* goc_fd_wait whose deadline is read from *dl (0: none), a word another
  * goroutine may move: the mover stores the new value, then calls
  * goc__fd_kick. Returns what goc_fd_wait does, or 0 when the deadline moved
