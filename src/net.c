@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -54,8 +55,16 @@ typedef struct netfd {
     char *unlink_path;        /* a unix listener's socket file, removed on close */
 } netfd;
 
+/* Bytes a stream read takes beyond the caller's buffer: a read that comes
+ * back short of both (the caller's buffer and the stash) has emptied the
+ * stream, so the next read need not ask the kernel before the poller has
+ * seen an edge (see goc_conn_read). */
+#define STASH 256
+
 struct goc_conn {
     netfd nfd;
+    uint16_t soff, slen; /* under rmu: the stash's unread bytes */
+    char stash[STASH];
 };
 
 struct goc_listener {
@@ -71,15 +80,27 @@ struct goc_listener {
  * that sees its bytes (Go's race detector has the same edge, ioSync). */
 #if defined(GOC_SANITIZE_THREAD)
 #define RAW_READ(fd, b, n) read(fd, b, n)
+#define RAW_RECVMSG(fd, m) recvmsg(fd, m, 0)
 #define RAW_SENDTO(fd, b, n, fl, sa, len) sendto(fd, b, n, fl, sa, len)
 #else
-#define RAW_READ(fd, b, n) syscall(SYS_read, fd, b, n)
+#define RAW_READ(fd, b, n) syscall(SYS_recvfrom, fd, b, n, 0, NULL, NULL)
+#define RAW_RECVMSG(fd, m) syscall(SYS_recvmsg, fd, m, 0)
 #define RAW_SENDTO(fd, b, n, fl, sa, len) syscall(SYS_sendto, fd, b, n, fl, sa, len)
 #endif
 
 static __attribute__((noinline)) ssize_t sys_read(int fd, void *b, size_t n)
 {
     ssize_t r = RAW_READ(fd, b, n);
+    return r < 0 ? -errno : r;
+}
+
+/* Reads into b, then into the stash. */
+static __attribute__((noinline)) ssize_t sys_read2(int fd, void *b, size_t n, void *stash,
+                                                   size_t sn)
+{
+    struct iovec iov[2] = {{b, n}, {stash, sn}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t r = RAW_RECVMSG(fd, &m);
     return r < 0 ? -errno : r;
 }
 
@@ -234,6 +255,7 @@ static goc_conn *conn_new(int fd, int family, int sotype)
     if (!c)
         return NULL;
     nfd_init(&c->nfd, fd, family, sotype);
+    c->soff = c->slen = 0;
     if (family != AF_UNIX && sotype == SOCK_STREAM)
         set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1); /* as Go does */
     return c;
@@ -467,25 +489,43 @@ int goc_dial_timeout(const char *network, const char *address, int64_t timeout, 
 ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n)
 {
     netfd *f = &c->nfd;
+    bool stream = f->sotype == SOCK_STREAM;
     ssize_t r = nfd_acquire(f);
     if (r < 0)
         return r;
     if ((r = turn_lock(f, &f->rmu)) == 0) {
+        if (expired(&f->rdl)) {
+            r = -ETIMEDOUT;
+            goto out;
+        }
+        if (c->slen || !n) { /* what the last read took beyond its buffer */
+            r = n < c->slen ? (ssize_t)n : c->slen;
+            memcpy(buf, c->stash + c->soff, (size_t)r);
+            c->soff += (uint16_t)r;
+            c->slen -= (uint16_t)r;
+            goto out;
+        }
         /* A stream that the last read emptied has nothing to read until
          * the poller has seen an edge (or a hang-up: see GOC__FD_DRAINED):
          * wait first, at once if it has, and save the read that would say
          * EAGAIN. */
-        if (f->drained && n && !expired(&f->rdl) &&
-            (r = await(f, GOC_FD_READ | GOC__FD_DRAINED, &f->rdl)) < 0)
+        if (f->drained && (r = await(f, GOC_FD_READ | GOC__FD_DRAINED, &f->rdl)) < 0)
             goto out;
         for (;;) {
             if (expired(&f->rdl)) {
                 r = -ETIMEDOUT;
                 break;
             }
-            r = sys_read(f->fd, buf, n);
+            r = stream ? sys_read2(f->fd, buf, n, c->stash, STASH) : sys_read(f->fd, buf, n);
             if (r >= 0) {
-                f->drained = f->sotype == SOCK_STREAM && (size_t)r < n && r > 0;
+                if (stream) {
+                    f->drained = r > 0 && (size_t)r < n + STASH;
+                    if ((size_t)r > n) {
+                        c->soff = 0;
+                        c->slen = (uint16_t)((size_t)r - n);
+                        r = (ssize_t)n;
+                    }
+                }
                 break;
             }
             if (r == -EINTR)

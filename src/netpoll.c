@@ -5,8 +5,9 @@
  * fd number in a two-level table whose chunks are never freed (a pd is
  * reused when its number is). A descriptor is registered once, for
  * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, on its first wait; epoll reports
- * edges, which set the sticky rready/wready flags, and a waiter consumes a
- * flag or parks until an edge sets it.
+ * edges, each handed to the waiter for it if there is one, else kept in the
+ * sticky rready/wready flag, which the next waiter consumes instead of
+ * parking.
  *
  * Invariants, under pd->lock: r (w) is the one waiter for reading (writing)
  * or NULL; a waiter is taken off before it is readied, and whoever takes it
@@ -172,8 +173,10 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
     if (!pd)
         return fd >= CHUNK * CHUNKS ? -EBADF : -ENOMEM;
 
-    int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
     pd_lock(pd);
+    /* Read under pd->lock: a mover of the deadline stores it, then takes
+     * pd->lock to kick, so a change is seen here or finds us registered. */
+    int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
     if (pd->closing) {
         pd_unlock(pd);
         return -ECANCELED;
@@ -206,47 +209,38 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
         pd_unlock(pd);
         return -EBUSY; /* one reader and one writer at a time, as Go's */
     }
-    pd_unlock(pd);
 
     struct waiter w = {.g = goc__getg(), .events = events, .pd = pd};
+    int res;
     if (deadline) {
+        /* The timer is armed without pd->lock (lock order); whatever came
+         * meanwhile is looked at again. */
+        pd_unlock(pd);
         w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
         w.tmr.idx = -1;
         w.tmr.fire = deadline_fire;
         w.tmr.arg = &w;
         goc__tmr_start(&w.tmr, deadline);
+        pd_lock(pd);
+        ready = consume(pd, events);
+        if (ready || w.timedout || pd->closing ||
+            atomic_load_explicit(dl, memory_order_acquire) != deadline) {
+            pd_unlock(pd);
+            res = ready ? ready : w.timedout ? -ETIMEDOUT : pd->closing ? -ECANCELED : 0;
+            goto out;
+        }
     }
-    pd_lock(pd);
-    int res;
-    /* An edge, a close or a new deadline may have come while the lock was
-     * dropped: a mover of the deadline stores it before it takes pd->lock
-     * to kick, so it is seen here or it finds us registered. */
-    ready = consume(pd, events);
-    if (ready || w.timedout || pd->closing ||
-        atomic_load_explicit(dl, memory_order_acquire) != deadline) {
-        pd_unlock(pd);
-        res = ready ? ready : w.timedout ? -ETIMEDOUT : pd->closing ? -ECANCELED : 0;
-    } else {
-        if (events & GOC_FD_READ)
-            pd->r = &w;
-        if (events & GOC_FD_WRITE)
-            pd->w = &w;
-        atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-        goc__park(unlock_pd, pd, "IO wait");
-        atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-        res = w.result;
-    }
+    if (events & GOC_FD_READ)
+        pd->r = &w;
+    if (events & GOC_FD_WRITE)
+        pd->w = &w;
+    atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+    goc__park(unlock_pd, pd, "IO wait");
+    atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+    res = w.result; /* an edge handed to a waiter sets no flag: nothing to consume */
+out:
     if (deadline)
         goc__tmr_stop_sync(&w.tmr);
-    if (res > 0) {
-        /* The flag that woke us is ours to consume. */
-        pd_lock(pd);
-        if (res & GOC_FD_READ)
-            pd->rready = false;
-        if (res & GOC_FD_WRITE)
-            pd->wready = false;
-        pd_unlock(pd);
-    }
     return res;
 }
 
@@ -362,17 +356,21 @@ static void np_poll(goc_p *p, int64_t deadline)
         uint32_t e = ev[i].events;
         goc_g *wake[2] = {NULL, NULL};
         pd_lock(pd);
+        /* An edge goes to its waiter, or is kept in the flag for the
+         * next one. */
         if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            pd->rready = true;
             if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 pd->hup = true;
             if (pd->r)
                 wake[0] = take(pd, pd->r, GOC_FD_READ);
+            else
+                pd->rready = true;
         }
         if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-            pd->wready = true;
             if (pd->w)
                 wake[1] = take(pd, pd->w, GOC_FD_WRITE);
+            else
+                pd->wready = true;
         }
         pd_unlock(pd);
         for (int k = 0; k < 2; k++)

@@ -209,9 +209,12 @@ GOC_API int goc_conn_set_write_deadline(goc_conn *c, int64_t deadline);
 GOC_API int goc_conn_local_addr(goc_conn *c, char *buf, size_t size);
 GOC_API int goc_conn_remote_addr(goc_conn *c, char *buf, size_t size);
 
-/* The connection's descriptor, still owned by the connection (for
- * setsockopt and the like; reading or writing it directly bypasses the
- * connection's deadlines and turn-taking). */
+/* The connection's descriptor, still owned by the connection, for
+ * setsockopt and the like. Reading it directly would bypass the
+ * connection's deadlines, its turn-taking and the few bytes (up to 256) a
+ * stream read may have taken past the caller's buffer (goc keeps them for
+ * the next goc_conn_read: that is how it knows a stream is empty without
+ * asking the kernel again). */
 GOC_API int goc_conn_fd(goc_conn *c);
 
 /* ---- Datagrams (net.ListenPacket, PacketConn) ---- */
