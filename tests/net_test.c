@@ -618,6 +618,46 @@ TEST(close_write)
     goc_listener_close(l);
 }
 
+/* ---- Small reads, and the end of a stream behind its last bytes ---- */
+
+TEST(small_reads_and_end)
+{
+    goc_listener *l = listen_local();
+    goc_conn *c, *s;
+    tcp_pair(l, &c, &s);
+    /* A stream read takes what it can; the rest comes out in order. */
+    CHECK(goc_conn_write_string(s, "abcdefgh") == 8);
+    char buf[64];
+    for (int i = 0; i < 8; i++)
+        CHECK(goc_conn_read(c, buf + i, 1) == 1);
+    CHECK(memcmp(buf, "abcdefgh", 8) == 0);
+    CHECK(goc_conn_read(c, buf, 0) == 0);
+    /* The last bytes and the end of the stream arrive together: after the
+     * read that empties the stream, the next one must see the end (the
+     * hang-up made no edge of its own) and not wait forever. */
+    CHECK(goc_conn_write_string(s, "ij") == 2);
+    goc_conn_close(s);
+    goc_conn_set_read_deadline(c, goc_now() + 10 * GOC_SECOND);
+    CHECK(goc_conn_read(c, buf, sizeof buf) == 2);
+    CHECK(goc_conn_read(c, buf, sizeof buf) == 0);
+    CHECK(goc_conn_read(c, buf, sizeof buf) == 0);
+    goc_conn_close(c);
+    /* Data beyond the stash, read in pieces. */
+    tcp_pair(l, &c, &s);
+    static unsigned char big[5000], got[5000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (unsigned char)(i * 13);
+    CHECK(goc_conn_write(s, big, sizeof big) == (ssize_t)sizeof big);
+    goc_conn_close(s);
+    size_t off = 0;
+    ssize_t r;
+    while ((r = goc_conn_read(c, got + off, off % 7 + 1 < sizeof got - off ? off % 7 + 1 : sizeof got - off)) > 0)
+        off += (size_t)r;
+    CHECK(r == 0 && off == sizeof big && memcmp(big, got, sizeof big) == 0);
+    goc_conn_close(c);
+    goc_listener_close(l);
+}
+
 /* ---- Unix and UDP ---- */
 
 TEST(unix_sockets)
@@ -797,6 +837,7 @@ static int run_all(int argc, char **argv)
     RUN(refused_and_in_use);
     RUN(peer_reset_mid_write);
     RUN(close_write);
+    RUN(small_reads_and_end);
     RUN(unix_sockets);
     RUN(udp_round_trip);
     RUN(scanner_lines);
