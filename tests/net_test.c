@@ -722,6 +722,25 @@ TEST(udp_round_trip)
     goc_conn_close(cli);
     goc_conn_close(srv);
     CHECK(goc_listen_packet("tcp", ":0", &srv) == -EAFNOSUPPORT);
+
+    /* unixgram: both ends bound, so that the server can answer. */
+    char p1[64], p2[64];
+    snprintf(p1, sizeof p1, "/tmp/goc-net-test-%d.s", (int)getpid());
+    snprintf(p2, sizeof p2, "/tmp/goc-net-test-%d.c", (int)getpid());
+    unlink(p1), unlink(p2);
+    CHECK(goc_listen_packet("unixgram", p1, &srv) == 0);
+    CHECK(goc_listen_packet("unixgram", p2, &cli) == 0);
+    goc_addr to, from;
+    CHECK(goc_addr_resolve("unixgram", p1, &to) == 0);
+    CHECK(goc_conn_write_to(cli, "dgram", 5, &to) == 5);
+    CHECK(goc_conn_read_from(srv, buf, sizeof buf, &from) == 5 && memcmp(buf, "dgram", 5) == 0);
+    char fa[GOC_ADDRSTRLEN];
+    CHECK(goc_addr_string(&from, fa, sizeof fa) > 0 && strcmp(fa, p2) == 0);
+    CHECK(goc_conn_write_to(srv, "back", 4, &from) == 4);
+    CHECK(goc_conn_read(cli, buf, sizeof buf) == 4 && memcmp(buf, "back", 4) == 0);
+    goc_conn_close(cli);
+    goc_conn_close(srv);
+    unlink(p1), unlink(p2);
 }
 
 /* ---- The line scanner ---- */
