@@ -5,7 +5,8 @@
 // the 99th percentile round trip in microseconds (echo_p99). One process: a
 // goroutine-per-connection echo server and 100 client goroutines making
 // 10,000 round trips of 64 bytes each over loopback; the clock starts once
-// every client has connected.
+// every client has connected. Both figures also go to stderr as
+// "bench-also:" lines, for bench/run.sh.
 //
 // Build: GO111MODULE=off go build -o net_bench_go bench/go/net_bench.go
 package main
@@ -103,6 +104,7 @@ func main() {
 	p99 := lat[int(float64(clients*rounds)*0.99)] / 1e3
 	fmt.Fprintf(os.Stderr, "net_bench_go: %.0f req/s, p50 %.1f us, p99 %.1f us\n", rps,
 		lat[clients*rounds/2]/1e3, p99)
+	fmt.Fprintf(os.Stderr, "bench-also: echo_rps %.1f\nbench-also: echo_p99 %.1f\n", rps, p99)
 	if os.Args[1] == "echo_rps" {
 		fmt.Printf("%.1f\n", rps)
 	} else {
