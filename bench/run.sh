@@ -87,6 +87,10 @@ sleep10k@1        timer_bench  timer_bench_go  sleep10k       us      1      goc
 sleep10k_wall@1   timer_bench  timer_bench_go  sleep10k_wall  ms      1      -
 timer_churn       timer_bench  timer_bench_go  timer_churn    ns/op   2      <=0.5
 timer_churn@1     timer_bench  timer_bench_go  timer_churn    ns/op   1      <=0.5
+net_echo          net_bench    net_bench_go    echo_rps       req/s   2      >=1.3
+net_echo@1        net_bench    net_bench_go    echo_rps       req/s   1      >=1.3
+net_echo_p99      net_bench    net_bench_go    echo_p99       us      2      <=1
+net_echo_p99@1    net_bench    net_bench_go    echo_p99       us      1      <=1
 '
 
 # ---------------------------------------------------------------------------

@@ -5,14 +5,21 @@
  * fd number in a two-level table whose chunks are never freed (a pd is
  * reused when its number is). A descriptor is registered once, for
  * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, on its first wait; epoll reports
- * edges, which set the sticky rready/wready flags, and a waiter consumes a
- * flag or parks until an edge sets it.
+ * edges, each handed to the waiter for it if there is one, else kept in the
+ * sticky rready/wready flag, which the next waiter consumes instead of
+ * parking.
  *
  * Invariants, under pd->lock: r (w) is the one waiter for reading (writing)
  * or NULL; a waiter is taken off before it is readied, and whoever takes it
  * (an edge, its deadline timer, a forget) sets its result first. A waiter's
  * record lives on its stack; its deadline timer is stopped (and waited for)
  * before the wait returns.
+ *
+ * For goc's connections (net.c, through netpoll.h): a waiter may read its
+ * deadline from a word that another goroutine moves, which then kicks it
+ * (it returns 0 and its caller looks again), and a descriptor being closed
+ * is evicted first: its waiters fail with -ECANCELED, and so does every
+ * wait until goc_fd_forget, so that no wait can start between the two.
  *
  * Lock order: a deadline timer's lock, then pd->lock. A waiter arms its
  * timer before it takes pd->lock; a timer that fires before the waiter has
@@ -37,6 +44,7 @@
 
 #include "goc/net.h"
 #include "internal.h"
+#include "netpoll.h"
 #include "race.h"
 
 #define CHUNK 1024
@@ -54,7 +62,9 @@ struct waiter {
 struct pd {
     goc_spinlock lock;
     bool registered;
+    bool closing; /* goc__fd_evict: waits fail until goc_fd_forget */
     bool rready, wready;
+    bool hup;     /* a hang-up or error was seen: readable for good */
     struct waiter *r, *w;
 };
 
@@ -133,10 +143,26 @@ static bool unlock_pd(goc_g *g, void *arg)
     return true;
 }
 
-int goc_fd_wait(int fd, int events, int64_t deadline)
+/* Takes the ready flags for events (pd->lock held); returns them. */
+static int consume(struct pd *pd, int events)
+{
+    int ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
+                ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    if (ready & GOC_FD_READ)
+        pd->rready = false;
+    if (ready & GOC_FD_WRITE)
+        pd->wready = false;
+    return ready;
+}
+
+/* goc_fd_wait with the deadline read from *dl, which another goroutine may
+ * move meanwhile (then calling goc__fd_kick): returns 0 when it has, for the
+ * caller to look again. */
+int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
 {
     if (fd < 0)
         return -EBADF;
+    bool drained = events & GOC__FD_DRAINED;
     events &= GOC_FD_READ | GOC_FD_WRITE;
     if (!events)
         return -EINVAL;
@@ -148,6 +174,17 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
         return fd >= CHUNK * CHUNKS ? -EBADF : -ENOMEM;
 
     pd_lock(pd);
+    /* Read under pd->lock: a mover of the deadline stores it, then takes
+     * pd->lock to kick, so a change is seen here or finds us registered. */
+    int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
+    if (pd->closing) {
+        pd_unlock(pd);
+        return -ECANCELED;
+    }
+    if (drained && pd->hup) { /* the end of the stream may wait behind the data */
+        pd_unlock(pd);
+        return GOC_FD_READ;
+    }
     if (!pd->registered) {
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                                  .data.ptr = pd};
@@ -157,15 +194,10 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
             return err;
         }
         pd->registered = true;
-        pd->rready = pd->wready = false;
+        pd->rready = pd->wready = pd->hup = false;
     }
-    int ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
-                ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
+    int ready = consume(pd, events);
     if (ready) {
-        if (ready & GOC_FD_READ)
-            pd->rready = false;
-        if (ready & GOC_FD_WRITE)
-            pd->wready = false;
         pd_unlock(pd);
         return ready;
     }
@@ -177,50 +209,80 @@ int goc_fd_wait(int fd, int events, int64_t deadline)
         pd_unlock(pd);
         return -EBUSY; /* one reader and one writer at a time, as Go's */
     }
-    pd_unlock(pd);
 
     struct waiter w = {.g = goc__getg(), .events = events, .pd = pd};
+    int res;
     if (deadline) {
+        /* The timer is armed without pd->lock (lock order); whatever came
+         * meanwhile is looked at again. */
+        pd_unlock(pd);
         w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
         w.tmr.idx = -1;
         w.tmr.fire = deadline_fire;
         w.tmr.arg = &w;
         goc__tmr_start(&w.tmr, deadline);
+        pd_lock(pd);
+        ready = consume(pd, events);
+        if (ready || w.timedout || pd->closing ||
+            atomic_load_explicit(dl, memory_order_acquire) != deadline) {
+            pd_unlock(pd);
+            res = ready ? ready : w.timedout ? -ETIMEDOUT : pd->closing ? -ECANCELED : 0;
+            goto out;
+        }
     }
-    pd_lock(pd);
-    int res;
-    /* An edge may have come while the lock was dropped. */
-    ready = ((events & GOC_FD_READ) && pd->rready ? GOC_FD_READ : 0) |
-            ((events & GOC_FD_WRITE) && pd->wready ? GOC_FD_WRITE : 0);
-    if (ready || w.timedout) {
-        if (ready & GOC_FD_READ)
-            pd->rready = false;
-        if (ready & GOC_FD_WRITE)
-            pd->wready = false;
-        pd_unlock(pd);
-        res = ready ? ready : -ETIMEDOUT;
-    } else {
-        if (events & GOC_FD_READ)
-            pd->r = &w;
-        if (events & GOC_FD_WRITE)
-            pd->w = &w;
-        atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-        goc__park(unlock_pd, pd, "IO wait");
-        atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-        res = w.result;
-    }
+    if (events & GOC_FD_READ)
+        pd->r = &w;
+    if (events & GOC_FD_WRITE)
+        pd->w = &w;
+    atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+    goc__park(unlock_pd, pd, "IO wait");
+    atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+    res = w.result; /* an edge handed to a waiter sets no flag: nothing to consume */
+out:
     if (deadline)
         goc__tmr_stop_sync(&w.tmr);
-    if (res > 0) {
-        /* The flag that woke us is ours to consume. */
-        pd_lock(pd);
-        if (res & GOC_FD_READ)
-            pd->rready = false;
-        if (res & GOC_FD_WRITE)
-            pd->wready = false;
-        pd_unlock(pd);
-    }
     return res;
+}
+
+int goc_fd_wait(int fd, int events, int64_t deadline)
+{
+    _Atomic int64_t dl = deadline;
+    return goc__fd_wait_dl(fd, events, &dl);
+}
+
+void goc__fd_kick(int fd, int events)
+{
+    struct pd *pd = pd_get(fd, false);
+    if (!pd)
+        return;
+    goc_g *wake[2] = {NULL, NULL};
+    pd_lock(pd);
+    if ((events & GOC_FD_READ) && pd->r)
+        wake[0] = take(pd, pd->r, 0);
+    if ((events & GOC_FD_WRITE) && pd->w)
+        wake[1] = take(pd, pd->w, 0);
+    pd_unlock(pd);
+    for (int i = 0; i < 2; i++)
+        if (wake[i])
+            goc__ready(wake[i]);
+}
+
+void goc__fd_evict(int fd)
+{
+    struct pd *pd = pd_get(fd, true);
+    if (!pd)
+        return;
+    goc_g *wake[2] = {NULL, NULL};
+    pd_lock(pd);
+    pd->closing = true;
+    if (pd->r)
+        wake[0] = take(pd, pd->r, -ECANCELED);
+    if (pd->w)
+        wake[1] = take(pd, pd->w, -ECANCELED);
+    pd_unlock(pd);
+    for (int i = 0; i < 2; i++)
+        if (wake[i])
+            goc__ready(wake[i]);
 }
 
 void goc_fd_forget(int fd)
@@ -233,7 +295,8 @@ void goc_fd_forget(int fd)
     if (pd->registered)
         epoll_ctl(np.ep, EPOLL_CTL_DEL, fd, NULL);
     pd->registered = false;
-    pd->rready = pd->wready = false;
+    pd->closing = false;
+    pd->rready = pd->wready = pd->hup = false;
     if (pd->r)
         wake[0] = take(pd, pd->r, -ECANCELED);
     if (pd->w)
@@ -293,15 +356,21 @@ static void np_poll(goc_p *p, int64_t deadline)
         uint32_t e = ev[i].events;
         goc_g *wake[2] = {NULL, NULL};
         pd_lock(pd);
+        /* An edge goes to its waiter, or is kept in the flag for the
+         * next one. */
         if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-            pd->rready = true;
+            if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                pd->hup = true;
             if (pd->r)
                 wake[0] = take(pd, pd->r, GOC_FD_READ);
+            else
+                pd->rready = true;
         }
         if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-            pd->wready = true;
             if (pd->w)
                 wake[1] = take(pd, pd->w, GOC_FD_WRITE);
+            else
+                pd->wready = true;
         }
         pd_unlock(pd);
         for (int k = 0; k < 2; k++)

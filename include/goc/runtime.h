@@ -93,6 +93,23 @@ GOC_API int goc_maxprocs(int n);
  * then ends the process with status 2, as Go does. Never parks. */
 GOC_API void goc_dump(int fd);
 
+/* A call that may block: its result comes back through goc_blocking. */
+typedef intptr_t (*goc_blocking_fn)(void *arg);
+
+/* Runs fn(arg), a call that may block the thread (file I/O, getaddrinfo,
+ * reading a terminal, a library's blocking call), on one of goc's helper
+ * threads while the calling goroutine parks, so its worker keeps running
+ * the other goroutines (as Go hands its P away around a system call).
+ * Returns fn's result. fn runs on another thread: it must read errno itself
+ * (return -errno, say) and must not use the caller's thread-local storage.
+ * At most GOC_BLOCKING_THREADS (environment; default 64, at most 1024)
+ * calls run at once; later ones queue, in order, until a thread is free.
+ * The parked goroutine counts as waiting on the outside world: no deadlock
+ * is reported while a call is in flight. From a plain thread (not a
+ * goroutine) fn is simply called on that thread. If no helper thread can be
+ * started at all, fn is called on the caller's worker. Parks. */
+GOC_API intptr_t goc_blocking(goc_blocking_fn fn, void *arg);
+
 /* panic(fmt...): runs the calling goroutine's deferred calls, prints
  * "panic: <message>", dumps every goroutine and exits with status 2. */
 GOC_API GOC_NORETURN void goc_panic(const char *fmt, ...) GOC_PRINTF(1, 2);
