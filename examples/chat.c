@@ -86,12 +86,15 @@
  * Usage: chat localhost:8000 (any address; port 0 lets the system choose,
  * and the server logs where it listens), then a netcat3 per person.
  *
- * chat or chat --demo: listens on 127.0.0.1:0 and plays a session with
- * three users in this process, each step waiting for what the users have
- * seen. A newcomer speaks first: a user is in the broadcaster's set only
- * once its entering message has been received, and the only sign of that
- * a client can see is its own words coming back (others' words sent just
- * before might reach the broadcaster first and miss it, in Go as here).
+ * chat or chat --demo: starts itself as a server on 127.0.0.1:0 (as
+ * `./chat 127.0.0.1:0 &`) and plays a session with three users from this
+ * process, each step waiting for what the users have
+ * seen. A newcomer speaks first, before anyone else does: a user is in the
+ * broadcaster's set only once its entering message has been received, and
+ * the only sign of that a client can see is its own words coming back.
+ * Seeing "You are ..." is not enough: handleConn may not yet have sent its
+ * arrival and entering messages, and words or arrivals broadcast before
+ * that miss the newcomer, in Go as here.
  */
 #include "netex.h"
 
@@ -201,9 +204,10 @@ static void handleConn(void *arg)
     goc_chan_release(ch);
 }
 
-/* main's accept loop */
-static void serve(void *listener)
+/* main */
+static void serve(const char *address)
 {
+    goc_listener *listener = must_listen(address);
     goc_go(broadcaster, NULL);
     for (;;) {
         goc_conn *conn;
@@ -259,14 +263,15 @@ static void leave(struct user *u)
 
 static int demo(void)
 {
-    goc_listener *listener = must_listen("127.0.0.1:0");
-    char address[GOC_ADDRSTRLEN];
-    goc_listener_addr(listener, address, sizeof address);
-    goc_go(serve, listener);
+    struct demo_server server; /* $ ./chat & */
+    demo_server_start(&server, "chat", NULL);
+    const char *address = server.address;
 
     struct user a = {.name = "A"}, b = {.name = "B"}, c = {.name = "C"};
     join(&a, address);
     see(&a); /* You are A */
+    say(&a, "Anybody here?");
+    see(&a); /* A: Anybody here? (A is in the set) */
     join(&b, address);
     see(&b); /* You are B */
     see(&a); /* B has arrived */
@@ -290,6 +295,7 @@ static int demo(void)
     leave(&b);
     see(&c); /* B has left */
     leave(&c);
+    demo_server_stop(&server);
     return 0;
 }
 
@@ -300,7 +306,7 @@ static int real_main(int argc, char **argv)
     messages = goc_chan_make(sizeof(char *), 0);
     if (demo_mode(argc, argv))
         return demo();
-    serve(must_listen(argv[1]));
+    serve(argv[1]);
     return 0;
 }
 

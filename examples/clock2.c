@@ -26,8 +26,9 @@
  * and the server logs where it listens), then several `nc localhost 8000`
  * or netcat1 at once: each gets the time from its own goroutine.
  *
- * clock2 or clock2 --demo: listens on 127.0.0.1:0 and runs two nc clients
- * in this process, each quitting after three lines: both are served at
+ * clock2 or clock2 --demo: starts itself as a server on 127.0.0.1:0 (as
+ * `./clock2 127.0.0.1:0 &`) and runs two nc clients against it from this
+ * process, each quitting after three lines: both are served at
  * once. The period is env CLOCK_PERIOD_MS (default 1000; 250 in the demo).
  */
 #include "netex.h"
@@ -47,9 +48,10 @@ static void handleConn(void *arg)
     goc_conn_close(c); /* defer c.Close() */
 }
 
-/* main's accept loop */
-static void serve(void *listener)
+/* main */
+static void serve(const char *address)
 {
+    goc_listener *listener = must_listen(address);
     for (;;) {
         goc_conn *conn;
         int err = goc_accept(listener, &conn);
@@ -63,17 +65,17 @@ static void serve(void *listener)
 
 static int demo(void)
 {
-    goc_listener *listener = must_listen("127.0.0.1:0");
-    char address[GOC_ADDRSTRLEN];
-    goc_listener_addr(listener, address, sizeof address);
-    goc_go(serve, listener);
+    char env[64];
+    struct demo_server server; /* $ ./clock2 & */
+    demo_server_start(&server, "clock2", env_entry(env, "CLOCK_PERIOD_MS", 250));
 
     goc_waitgroup wg = GOC_WAITGROUP_INIT;
-    struct demo_nc nc1 = {address, "nc 1", 3}, nc2 = {address, "nc 2", 3};
+    struct demo_nc nc1 = {server.address, "nc 1", 3}, nc2 = {server.address, "nc 2", 3};
     goc_waitgroup_go(&wg, demo_nc, &nc1);
     goc_waitgroup_go(&wg, demo_nc, &nc2);
     goc_waitgroup_wait(&wg);
-    return 0; /* the server ends with the program, as Go's would */
+    demo_server_stop(&server);
+    return 0;
 }
 
 static int real_main(int argc, char **argv)
@@ -82,7 +84,7 @@ static int real_main(int argc, char **argv)
     period = env_millis("CLOCK_PERIOD_MS", is_demo ? 250 : 1000);
     if (is_demo)
         return demo();
-    serve(must_listen(argv[1]));
+    serve(argv[1]);
     return 0;
 }
 

@@ -62,7 +62,8 @@ static int netcat(const char *address)
     *out = (struct copy){rw_fd(os_stdout), rw_conn(conn)};
     goc_go(go_mustCopy, out);
     mustCopy(rw_conn(conn), rw_fd(os_stdin));
-    return 0; /* conn: see above */
+    keep_until_exit(conn); /* still the background copy's: see above */
+    return 0;
 }
 
 static int demo(void)

@@ -27,8 +27,9 @@
  * Usage: reverb1 localhost:8000 (any address; port 0 lets the system
  * choose, and the server logs where it listens), then netcat2 or netcat3.
  *
- * reverb1 or reverb1 --demo: listens on 127.0.0.1:0 and plays the seed's
- * session from a user in this process: "Hello?", then "Is there anybody
+ * reverb1 or reverb1 --demo: starts itself as a server on 127.0.0.1:0 (as
+ * `./reverb1 127.0.0.1:0 &`) and plays the seed's session against it from a
+ * user in this process: "Hello?", then "Is there anybody
  * there?", then "Yooo-hooo!" while the second is still echoing. The delay
  * is env REVERB_DELAY_MS (default 1000; 250 in the demo).
  */
@@ -71,9 +72,10 @@ static void handleConn(void *arg)
     goc_conn_close(c);
 }
 
-/* main's accept loop */
-static void serve(void *listener)
+/* main */
+static void serve(const char *address)
 {
+    goc_listener *listener = must_listen(address);
     for (;;) {
         goc_conn *conn;
         int err = goc_accept(listener, &conn);
@@ -87,10 +89,9 @@ static void serve(void *listener)
 
 static int demo(void)
 {
-    goc_listener *listener = must_listen("127.0.0.1:0");
-    char address[GOC_ADDRSTRLEN];
-    goc_listener_addr(listener, address, sizeof address);
-    goc_go(serve, listener);
+    char env[64];
+    struct demo_server server; /* $ ./reverb1 & */
+    demo_server_start(&server, "reverb1", env_entry(env, "REVERB_DELAY_MS", 250));
 
     /* The seed's session, the user typing each line once the answers it
      * waits for have come; ^D right after the last. */
@@ -99,12 +100,12 @@ static int demo(void)
         {"Is there anybody there?", 1},
         {"Yooo-hooo!", 0},
     };
-    goc_conn *c = must_dial(address);
+    goc_conn *c = must_dial(server.address);
     struct demo_user user = {
         .keyboard = rw_conn(c),
         .screen = goc_scanner_new(c, 0),
         .script = script,
-        .n = 3,
+        .n = sizeof script / sizeof *script,
         .hang_up = hang_up_conn,
     };
     goc_waitgroup done = GOC_WAITGROUP_INIT;
@@ -112,6 +113,7 @@ static int demo(void)
     goc_waitgroup_wait(&done); /* the server closes once it has answered */
     goc_scanner_free(user.screen);
     goc_conn_close(c);
+    demo_server_stop(&server);
     return 0;
 }
 
@@ -121,7 +123,7 @@ static int real_main(int argc, char **argv)
     delay = env_millis("REVERB_DELAY_MS", is_demo ? 250 : 1000);
     if (is_demo)
         return demo();
-    serve(must_listen(argv[1]));
+    serve(argv[1]);
     return 0;
 }
 

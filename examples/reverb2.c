@@ -33,8 +33,9 @@
  * Usage: reverb2 localhost:8000 (any address; port 0 lets the system
  * choose, and the server logs where it listens), then netcat2 or netcat3.
  *
- * reverb2 or reverb2 --demo: listens on 127.0.0.1:0 and plays the seed's
- * session from a user in this process: "Is there anybody there?", then
+ * reverb2 or reverb2 --demo: starts itself as a server on 127.0.0.1:0 (as
+ * `./reverb2 127.0.0.1:0 &`) and plays the seed's session against it from a
+ * user in this process: "Is there anybody there?", then
  * "Yooo-hooo!" while the first is still echoing, then ^D: the echoes
  * overlap. The delay is env REVERB_DELAY_MS (default 1000; 250 in the
  * demo).
@@ -98,9 +99,10 @@ static void handleConn(void *arg)
     goc_conn_close(c);
 }
 
-/* main's accept loop */
-static void serve(void *listener)
+/* main */
+static void serve(const char *address)
 {
+    goc_listener *listener = must_listen(address);
     for (;;) {
         goc_conn *conn;
         int err = goc_accept(listener, &conn);
@@ -114,10 +116,9 @@ static void serve(void *listener)
 
 static int demo(void)
 {
-    goc_listener *listener = must_listen("127.0.0.1:0");
-    char address[GOC_ADDRSTRLEN];
-    goc_listener_addr(listener, address, sizeof address);
-    goc_go(serve, listener);
+    char env[64];
+    struct demo_server server; /* $ ./reverb2 & */
+    demo_server_start(&server, "reverb2", env_entry(env, "REVERB_DELAY_MS", 250));
 
     /* The seed's session: the second shout once the first has been heard
      * once; ^D right after it. */
@@ -125,12 +126,12 @@ static int demo(void)
         {"Is there anybody there?", 1},
         {"Yooo-hooo!", 0},
     };
-    goc_conn *c = must_dial(address);
+    goc_conn *c = must_dial(server.address);
     struct demo_user user = {
         .keyboard = rw_conn(c),
         .screen = goc_scanner_new(c, 0),
         .script = script,
-        .n = 2,
+        .n = sizeof script / sizeof *script,
         .hang_up = hang_up_conn,
     };
     goc_waitgroup done = GOC_WAITGROUP_INIT;
@@ -138,6 +139,7 @@ static int demo(void)
     goc_waitgroup_wait(&done); /* the server closes once it has answered */
     goc_scanner_free(user.screen);
     goc_conn_close(c);
+    demo_server_stop(&server);
     return 0;
 }
 
@@ -147,7 +149,7 @@ static int real_main(int argc, char **argv)
     delay = env_millis("REVERB_DELAY_MS", is_demo ? 250 : 1000);
     if (is_demo)
         return demo();
-    serve(must_listen(argv[1]));
+    serve(argv[1]);
     return 0;
 }
 
