@@ -92,20 +92,22 @@ static int demo(void)
         .script = script,
         .n = 3,
         .hang_up = hang_up_fd,
+        .gone_at_hang_up = true,
     };
     goc_waitgroup watching = GOC_WAITGROUP_INIT;
     goc_waitgroup_go(&watching, demo_user, &user);
 
     netcat(server.address);
 
-    /* netcat2 has ended (the process would exit here): its server goes,
-     * which ends the background copy, and its output ends. */
-    demo_server_stop(&server);
-    close(screen[1]);
+    /* netcat2 has ended; the process would exit here. The background copy
+     * still holds the connection and the screen's writing end (a last
+     * write there may even be in progress, for all the demo knows), so
+     * neither is closed: they end with the process. */
     goc_waitgroup_wait(&watching);
     goc_scanner_free(user.screen);
     close(screen[0]);
     close(keyboard[0]);
+    demo_server_stop(&server);
     return 0;
 }
 

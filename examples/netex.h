@@ -251,7 +251,8 @@ static inline void demo_nc(void *arg)
  * screen, printing each; after the script, hang_up (^D, or stopping a
  * server), then prints what is left on the screen until it ends. The
  * screen's lines come from the program under demonstration, so the script
- * waits for what it has seen, never for a time. Run it with
+ * waits for what it has seen, never for a time. With gone_at_hang_up, the
+ * user stops at the hang-up: the program under demonstration ends there. Run it with
  * goc_waitgroup_go to know when the screen has ended. */
 struct demo_line {
     const char *typed; /* NULL: types nothing */
@@ -265,6 +266,7 @@ struct demo_user {
     int n;
     void (*hang_up)(struct demo_user *u);
     void *hang_up_arg;
+    bool gone_at_hang_up; /* the program ends there: look no further */
 };
 
 static inline bool demo_user_see(struct demo_user *u)
@@ -291,7 +293,7 @@ static inline void demo_user(void *arg)
                 break;
     }
     u->hang_up(u);
-    while (demo_user_see(u))
+    while (!u->gone_at_hang_up && demo_user_see(u))
         ;
 }
 
