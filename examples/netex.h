@@ -252,8 +252,8 @@ static inline void demo_nc(void *arg)
  * server), then prints what is left on the screen until it ends. The
  * screen's lines come from the program under demonstration, so the script
  * waits for what it has seen, never for a time. With gone_at_hang_up, the
- * user stops at the hang-up: the program under demonstration ends there. Run it with
- * goc_waitgroup_go to know when the screen has ended. */
+ * user stops at the hang-up: the program under demonstration ends there.
+ * Run it with goc_waitgroup_go to know when it is done. */
 struct demo_line {
     const char *typed; /* NULL: types nothing */
     int wait;          /* lines to see before going on */
@@ -314,10 +314,11 @@ static inline void hang_up_fd(struct demo_user *u)
  * `./reverb1 &` before `./netcat2`: the server examples start themselves,
  * the clients start a sibling. Started with a listen address of
  * 127.0.0.1:0 and one extra environment entry (or NULL); its "listening
- * on" line gives the address. (A server in the demo's own process would still be
- * serving, its goroutines parked, when the demo ends; in the ASan build
- * what they hold would read as leaks. A separate process is stopped with
- * SIGTERM instead.) */
+ * on" line gives the address. (A server in the demo's own process would
+ * still be serving, its goroutines parked, when the demo ends; in the ASan
+ * build what they hold would read as leaks. A separate process is stopped
+ * with SIGTERM instead, and its stdin and stdout are /dev/null, so that it
+ * holds none of the demo's pipes.) */
 struct demo_server {
     pid_t pid;
     int log_fd; /* its stderr; kept open so that it never gets SIGPIPE */
