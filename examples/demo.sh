@@ -2,7 +2,9 @@
 # demo.sh [BUILD_DIR]: runs the examples built in BUILD_DIR/examples (default
 # build), each after a heading saying what it shows and which seed program
 # it comes from. Examples not listed here run afterwards, headed by the first
-# line of their source. Exits non-zero if any example does.
+# line of their source. Each runs with no arguments (the network examples
+# then play a demo session in one process, with short periods: see their
+# headers) and stdin from /dev/null. Exits non-zero if any example does.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -13,12 +15,20 @@ if [ ! -d "$bin" ]; then
     exit 1
 fi
 
-order=(goroutines gosched goexit pipeline select_even thumbnail countdown1 countdown2 countdown3
-    ticker polling priority du blocking_call)
+order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
+       pipeline select_even thumbnail countdown1 countdown2 countdown3 ticker polling priority
+       du chat blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
     [goexit]="runtime.Goexit runs deferred calls (seed 002 §1.2.2)"
+    [clock1]="a sequential clock server: two nc clients, the second served once the first quits (seed 002 §1.3.1)"
+    [clock2]="the clock server with a goroutine per connection: both clients served at once (seed 002 §1.3.2)"
+    [netcat1]="netcat1 copies a clock2 server's connection to stdout until the server stops (seed 002 §1.3.1)"
+    [reverb1]="the echo server: each shout answered loud, normal, soft, one shout after the other (seed 002 §1.4.1)"
+    [netcat2]="netcat2 against reverb1: stdin to the server and the server to stdout at once (seed 002 §1.4.2)"
+    [reverb2]="the echo server with a goroutine per shout: the echoes overlap (seed 002 §1.4.3)"
+    [netcat3]="netcat3 against reverb2: at ^D it closes its writing half and waits on a done channel (seed 002 §1.5.1)"
     [pipeline]="a pipeline over unbuffered channels: counter -> squarer -> printer (seed 002 §1.5.4)"
     [select_even]="select over a channel of capacity 1 prints 0 2 4 6 8 (seed 002 §1.8.2)"
     [blocking_call]="a goroutine blocked in sleep(1) does not stop the ticker queued behind it: the monitor hands the worker's queue to a spare thread"
@@ -30,6 +40,7 @@ declare -A heading=(
     [polling]="polling a channel with select and default, never blocking (seed 002 §1.8.4)"
     [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
     [du]="du -v src: a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
+    [chat]="the chat server: a broadcaster monitor goroutine, three users join, talk and leave (seed 002 §1.11)"
 )
 # Arguments, for the examples that take some.
 declare -A args=(
