@@ -97,7 +97,7 @@ static int real_main(int argc, char **argv)
     goc_go(tracker_run, &slow);
     ctx = goc_with_timeout(goc_background(), 50 * GOC_MILLISECOND);
     int sent = 0, err;
-    static char names[20][16];
+    static char names[20][24];
     for (int i = 0; i < 20; i++) {
         snprintf(names[i], sizeof names[i], "slow event %d", i + 1);
         if ((err = tracker_event(&slow, ctx, names[i])) != 0)

@@ -152,10 +152,21 @@ static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove);
  * asked for one. Made once, never freed; contexts hold no reference to it. */
 static goc_chan *_Atomic closedchan;
 
+/* TSan sees the frees (malloc is intercepted), not the atomics: every
+ * drop publishes on the object and the last one acquires, so the free is
+ * ordered after every use by every holder. */
+static inline bool drop(_Atomic int32_t *refs, void *obj)
+{
+    goc__race_release(obj);
+    if (atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) != 1)
+        return false;
+    goc__race_acquire(obj);
+    return true;
+}
+
 static void unref(goc_ctx *c)
 {
-    while (c && !is_static(c) &&
-           atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+    while (c && !is_static(c) && drop(&c->refs, c)) {
         goc_ctx *parent = c->parent;
         if (cancellable(c)) {
             cctx *cc = (cctx *)c;
@@ -231,7 +242,7 @@ static inline goc_ctx_after *node_after(goc__ctx_node *n)
 
 static void after_unref(goc_ctx_after *a)
 {
-    if (atomic_fetch_sub_explicit(&a->refs, 1, memory_order_acq_rel) == 1) {
+    if (drop(&a->refs, a)) {
         unref(a->ctx);
         free(a);
     }

@@ -19,6 +19,7 @@
 #include "goc/singleflight.h"
 #include "internal.h"
 #include "keytab.h"
+#include "race.h"
 
 typedef struct call {
     goc__kentry e;
@@ -54,7 +55,9 @@ void goc_singleflight_destroy(goc_singleflight *g)
 
 static void call_unref(call *c)
 {
+    goc__race_release(c); /* TSan sees the free, not the atomics */
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
+        goc__race_acquire(c);
         free(c->chans);
         free(c);
     }
