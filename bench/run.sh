@@ -77,6 +77,21 @@ waitgroup         sync_bench   sync_bench_go   waitgroup      ns/op   2      <=0
 once              sync_bench   sync_bench_go   once           ns/op   2      <=0.7
 pool              sync_bench   sync_bench_go   pool           ns/op   2      <=0.7
 map_load          sync_bench   sync_bench_go   map_load       ns/op   2      <=0.7
+CommonParentCancel context_bench context_bench_go CommonParentCancel ns/op 2  <=0.5
+CommonParentCancel@1 context_bench context_bench_go CommonParentCancel ns/op 1 <=0.5
+CommonParentCancel0 context_bench context_bench_go CommonParentCancel0 ns/op 2 <=0.5
+WithTimeout       context_bench context_bench_go WithTimeout  ns/op   2      <=0.5
+WithTimeout@1     context_bench context_bench_go WithTimeout  ns/op   1      <=0.5
+CancelTree        context_bench context_bench_go CancelTree   ns/op   2      <=0.5
+CheckCanceledErr  context_bench context_bench_go CheckCanceledErr ns/op 2    <=0.5
+CheckCanceledDone context_bench context_bench_go CheckCanceledDone ns/op 2   <=0.5
+DeepValue         context_bench context_bench_go DeepValue    ns/op   2      <=0.5
+CancelBroadcast   context_bench context_bench_go CancelBroadcast ns   2      <=0.5
+CancelBroadcast@1 context_bench context_bench_go CancelBroadcast ns   1      <=0.5
+Singleflight      context_bench context_bench_go Singleflight ns/op   2      <=0.5
+Singleflight@1    context_bench context_bench_go Singleflight ns/op   1      <=0.5
+ErrgroupFanout    context_bench context_bench_go ErrgroupFanout ns/op 2      <=0.5
+ErrgroupFanout@1  context_bench context_bench_go ErrgroupFanout ns/op 1      <=0.5
 '
 
 # ---------------------------------------------------------------------------

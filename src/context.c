@@ -73,8 +73,11 @@ enum { NODE_CTX, NODE_AFTER, NODE_WATCH };
 
 typedef struct cctx cctx;
 
+/* The header every kind starts with: immutable after creation, so the
+ * walks of goc_ctx_value and goc_ctx_err through a parent never miss in
+ * the cache because someone else is deriving from it. (The reference
+ * count, which derivations write, is in each kind's own part.) */
 struct goc_ctx {
-    _Atomic int32_t refs;
     uint8_t kind;          /* CTX_* */
     struct goc_ctx *parent; /* a reference; NULL for the static ones */
     cctx *cc;              /* whose err and done this context reports */
@@ -85,12 +88,16 @@ struct cctx {
     struct goc_ctx h;
     _Atomic int32_t err;
     int32_t cause;
-    goc_spinlock lock;
     goc_chan *_Atomic done;
-    goc__ctx_node node;        /* in pcc's list */
     cctx *pcc;                 /* the cctx it is linked under; NULL: none */
+    /* What deriving and cancelling children write, at least a cache line
+     * away from the header: the lock, the list, the references. */
+    char pad_[8];
+    goc_spinlock lock;
+    _Atomic int32_t refs;
     goc__ctx_node *head, *tail; /* children */
     size_t nchildren;
+    goc__ctx_node node;        /* in pcc's list (written under pcc's lock) */
 };
 
 typedef struct {
@@ -103,6 +110,7 @@ typedef struct {
     struct goc_ctx h;
     const void *key;
     void *val;
+    _Atomic int32_t refs;
 } vctx;
 
 struct goc_ctx_after {
@@ -127,10 +135,15 @@ static inline bool cancellable(const goc_ctx *c) { return c->kind == CTX_CANCEL 
 
 /* ---- References ---- */
 
+static inline _Atomic int32_t *refs_of(goc_ctx *c)
+{
+    return cancellable(c) ? &((cctx *)c)->refs : &((vctx *)c)->refs;
+}
+
 static inline goc_ctx *ref(goc_ctx *c)
 {
     if (!is_static(c))
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(refs_of(c), 1, memory_order_relaxed);
     return c;
 }
 
@@ -138,9 +151,10 @@ static inline goc_ctx *ref(goc_ctx *c)
  * is taken then. */
 static bool try_ref(goc_ctx *c)
 {
-    int32_t r = atomic_load_explicit(&c->refs, memory_order_relaxed);
+    _Atomic int32_t *refs = refs_of(c);
+    int32_t r = atomic_load_explicit(refs, memory_order_relaxed);
     while (r > 0)
-        if (atomic_compare_exchange_weak_explicit(&c->refs, &r, r + 1, memory_order_relaxed,
+        if (atomic_compare_exchange_weak_explicit(refs, &r, r + 1, memory_order_relaxed,
                                                   memory_order_relaxed))
             return true;
     return false;
@@ -166,7 +180,7 @@ static inline bool drop(_Atomic int32_t *refs, void *obj)
 
 static void unref(goc_ctx *c)
 {
-    while (c && !is_static(c) && drop(&c->refs, c)) {
+    while (c && !is_static(c) && drop(refs_of(c), c)) {
         goc_ctx *parent = c->parent;
         if (cancellable(c)) {
             cctx *cc = (cctx *)c;
@@ -359,7 +373,7 @@ static void propagate(cctx *c)
 
 static void cctx_init(cctx *c, goc_ctx *parent, uint8_t kind)
 {
-    c->h.refs = 1;
+    c->refs = 1;
     c->h.kind = kind;
     c->h.parent = ref(parent);
     c->h.cc = c;
@@ -456,7 +470,7 @@ static goc_ctx *value_new(goc_ctx *parent, uint8_t kind, const void *key, void *
     vctx *v = malloc(sizeof *v);
     if (!v)
         return NULL;
-    v->h.refs = 1;
+    v->refs = 1;
     v->h.kind = kind;
     v->h.parent = ref(parent);
     v->h.cc = kind == CTX_VALUE ? parent->cc : &never;
@@ -504,14 +518,22 @@ void goc_ctx_unref(goc_ctx *ctx) { unref(ctx); }
 
 /* ---- Queries ---- */
 
+static goc_chan *done_slow(cctx *c) __attribute__((noinline));
+
 goc_chan *goc_ctx_done(goc_ctx *ctx)
 {
     cctx *c = ctx->cc;
-    if (c == &never)
-        return NULL;
     goc_chan *d = atomic_load_explicit(&c->done, memory_order_acquire);
-    if (likely(d))
+    if (likely(d) || c == &never)
         return d;
+    return done_slow(c);
+}
+
+/* The first goc_ctx_done of a context that has not ended: makes the
+ * channel, unless a cancel or another caller did meanwhile. */
+static goc_chan *done_slow(cctx *c)
+{
+    goc_chan *d;
     goc_chan *n = goc_chan_make(0, 0);
     if (!n)
         goc__fatal("out of memory making a context's done channel");
