@@ -710,16 +710,17 @@ TEST(TestCauseRace)
 
 TEST(TestWithoutCancel)
 {
-    goc_ctx *v = goc_with_value(goc_background(), k1, "value");
+    static char value[] = "value";
+    goc_ctx *v = goc_with_value(goc_background(), k1, value);
     goc_ctx *p = goc_with_timeout(v, VERY_LONG);
     goc_ctx *ctx = goc_without_cancel(p);
     CHECK(!goc_ctx_deadline(ctx, NULL));
     CHECK(goc_ctx_done(ctx) == NULL);
     CHECK(goc_ctx_err(ctx) == 0);
-    CHECK(goc_ctx_value(ctx, k1) == (void *)"value");
+    CHECK(goc_ctx_value(ctx, k1) == value);
     goc_cancel(p);
     CHECK(goc_ctx_err(ctx) == 0 && goc_ctx_done(ctx) == NULL);
-    CHECK(goc_ctx_value(ctx, k1) == (void *)"value");
+    CHECK(goc_ctx_value(ctx, k1) == value);
     /* A child of it is cancelled only by its own cancel. */
     goc_ctx *c = goc_with_cancel(ctx);
     CHECK(!is_done(c));
