@@ -1,16 +1,24 @@
 /* singleflight.c: golang.org/x/sync/singleflight.
  *
- * g->calls is a keytab of the flights in progress, under g->mu. A flight
+ * g->calls is a keytab of the flights in progress, guarded by g->lock (a
+ * runtime spin lock: every section is short and never parks). A flight
  * (struct call) is in the table from its start until it completes or is
  * forgotten (in_map). Only while it is in the table can callers join it,
- * so once the leader has taken it out (under mu) its dups count and its
- * channel list are final. Its result (val, err) is written by the leader
- * before wg is done and before the channels are sent to; duplicates in do
- * read it after wg's wait.
+ * so once the leader has taken it out (under lock) its dups count, its
+ * waiter list and its channel list are final. Its result (val, err) is
+ * written by the leader before it takes the waiters and sends to the
+ * channels; a waiter reads it after being readied.
+ *
+ * A do-duplicate waits as Go's WaitGroup.Wait would, but on the call's
+ * own list: a record on its stack, linked under lock, and it parks with
+ * the lock still held (the park's unlock function drops it), so the
+ * leader can never find it before it has parked. The leader readies the
+ * waiters after dropping the lock, reading each record's link before
+ * readying it (the record is gone once its goroutine runs).
  *
  * A call is freed by the last of its leader and its do-duplicates (refs,
- * counted under mu as they join); do_chan callers get the result by value
- * in their channel and hold no reference.
+ * counted under lock as they join); do_chan callers get the result by
+ * value in their channel and hold no reference.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,12 +29,17 @@
 #include "keytab.h"
 #include "race.h"
 
+typedef struct waiter {
+    goc_g *g;
+    struct waiter *next;
+} waiter;
+
 typedef struct call {
     goc__kentry e;
-    goc_waitgroup wg;     /* done when the result is set */
     void *val;
     int err;
     size_t dups;          /* callers that joined */
+    waiter *waiters;      /* do-duplicates, parked */
     goc_chan **chans;     /* do_chan callers' channels (references) */
     size_t nchans, capchans;
     _Atomic int32_t refs; /* the leader, and each do-duplicate */
@@ -36,6 +49,8 @@ typedef struct call {
     void *arg;
     unsigned char key[];
 } call;
+
+static goc_spinlock *glock(goc_singleflight *g) { return (goc_spinlock *)&g->lock; }
 
 void goc_singleflight_init(goc_singleflight *g, void (*share)(void *, size_t))
 {
@@ -63,7 +78,7 @@ static void call_unref(call *c)
     }
 }
 
-/* Under mu: the flight for key, or a new one in the table (NULL: out of
+/* Under lock: the flight for key, or a new one in the table (NULL: out of
  * memory). *joined tells which. */
 static call *find_or_start(goc_singleflight *g, const void *key, size_t keylen, bool *joined)
 {
@@ -89,7 +104,6 @@ static call *find_or_start(goc_singleflight *g, const void *key, size_t keylen, 
         return NULL;
     }
     c->in_map = true;
-    goc_waitgroup_add(&c->wg, 1);
     return c;
 }
 
@@ -112,16 +126,22 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
 {
     c->val = val;
     c->err = err;
-    goc_mutex_lock(&g->mu);
+    goc__spin_lock(glock(g));
     if (c->in_map) {
         goc__keytab_del(g->calls, &c->e);
         c->in_map = false;
     }
     size_t dups = c->dups; /* final: nobody can join any more */
-    goc_mutex_unlock(&g->mu);
+    waiter *w = c->waiters;
+    c->waiters = NULL;
+    goc__spin_unlock(glock(g));
     if (g->share && dups && val)
         g->share(val, dups);
-    goc_waitgroup_done(&c->wg);
+    while (w) {
+        waiter *next = w->next;
+        goc__ready(w->g);
+        w = next;
+    }
     goc_singleflight_result r = {val, err, dups > 0};
     for (size_t i = 0; i < c->nchans; i++) {
         goc_chan_send(c->chans[i], &r); /* capacity 1, sent once: never blocks */
@@ -129,22 +149,30 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
     }
 }
 
+static bool unlock_group(goc_g *g, void *lock)
+{
+    (void)g;
+    goc__spin_unlock(lock);
+    return true;
+}
+
 int goc_singleflight_do(goc_singleflight *g, const void *key, size_t keylen,
                         goc_singleflight_fn fn, void *arg, void **val, bool *shared)
 {
     bool joined;
-    goc_mutex_lock(&g->mu);
+    goc__spin_lock(glock(g));
     call *c = find_or_start(g, key, keylen, &joined);
     if (!c) {
-        goc_mutex_unlock(&g->mu);
+        goc__spin_unlock(glock(g));
         return -ENOMEM;
     }
-    if (joined)
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-    goc_mutex_unlock(&g->mu);
     if (joined) {
-        goc_waitgroup_wait(&c->wg);
+        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+        waiter w = {goc__getg(), c->waiters};
+        c->waiters = &w;
+        goc__park(unlock_group, glock(g), "singleflight.Do");
     } else {
+        goc__spin_unlock(glock(g));
         void *v = NULL;
         int e = fn(arg, &v);
         finish(g, c, v, e);
@@ -174,7 +202,7 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
     if (!ch)
         return NULL;
     bool joined;
-    goc_mutex_lock(&g->mu);
+    goc__spin_lock(glock(g));
     call *c = find_or_start(g, key, keylen, &joined);
     if (!c || add_chan(c, ch) < 0) {
         if (c && joined)
@@ -183,12 +211,12 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
             goc__keytab_del(g->calls, &c->e);
             free(c);
         }
-        goc_mutex_unlock(&g->mu);
+        goc__spin_unlock(glock(g));
         goc_chan_release(ch);
         errno = ENOMEM;
         return NULL;
     }
-    goc_mutex_unlock(&g->mu);
+    goc__spin_unlock(glock(g));
     if (!joined) {
         c->g = g;
         c->fn = fn;
@@ -204,7 +232,7 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
 
 void goc_singleflight_forget(goc_singleflight *g, const void *key, size_t keylen)
 {
-    goc_mutex_lock(&g->mu);
+    goc__spin_lock(glock(g));
     call *c = g->calls ? (call *)goc__keytab_find(g->calls, key, keylen,
                                                   goc__key_hash(key, keylen))
                        : NULL;
@@ -212,5 +240,5 @@ void goc_singleflight_forget(goc_singleflight *g, const void *key, size_t keylen
         goc__keytab_del(g->calls, &c->e);
         c->in_map = false;
     }
-    goc_mutex_unlock(&g->mu);
+    goc__spin_unlock(glock(g));
 }

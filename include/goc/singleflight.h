@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chan.h"
 #include "sync.h"
@@ -41,12 +42,12 @@ extern "C" {
 typedef int (*goc_singleflight_fn)(void *arg, void **val);
 
 typedef struct goc_singleflight {
-    goc_mutex mu;
+    uint32_t lock;                         /* private: guards calls */
     void *calls;                           /* the flights by key (private) */
     void (*share)(void *val, size_t n);
 } goc_singleflight;
 
-#define GOC_SINGLEFLIGHT_INIT {GOC_MUTEX_INIT, NULL, NULL}
+#define GOC_SINGLEFLIGHT_INIT {0, NULL, NULL}
 
 /* What do_chan's channel carries (Go's singleflight.Result). */
 typedef struct goc_singleflight_result {
