@@ -50,7 +50,20 @@ typedef struct call {
     unsigned char key[];
 } call;
 
-static goc_spinlock *glock(goc_singleflight *g) { return (goc_spinlock *)&g->lock; }
+/* The group's lock, as TSan must see it: the spin lock is invisible to it,
+ * and the table's memory is touched (malloc'd, compared) under it by many
+ * goroutines. */
+static void group_lock(goc_singleflight *g)
+{
+    goc__spin_lock((goc_spinlock *)&g->lock);
+    goc__race_acquire(g);
+}
+
+static void group_unlock(goc_singleflight *g)
+{
+    goc__race_release(g);
+    goc__spin_unlock((goc_spinlock *)&g->lock);
+}
 
 void goc_singleflight_init(goc_singleflight *g, void (*share)(void *, size_t))
 {
@@ -126,7 +139,7 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
 {
     c->val = val;
     c->err = err;
-    goc__spin_lock(glock(g));
+    group_lock(g);
     if (c->in_map) {
         goc__keytab_del(g->calls, &c->e);
         c->in_map = false;
@@ -134,7 +147,7 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
     size_t dups = c->dups; /* final: nobody can join any more */
     waiter *w = c->waiters;
     c->waiters = NULL;
-    goc__spin_unlock(glock(g));
+    group_unlock(g);
     if (g->share && dups && val)
         g->share(val, dups);
     while (w) {
@@ -149,10 +162,10 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
     }
 }
 
-static bool unlock_group(goc_g *g, void *lock)
+static bool unlock_group(goc_g *g, void *group)
 {
     (void)g;
-    goc__spin_unlock(lock);
+    group_unlock(group);
     return true;
 }
 
@@ -160,19 +173,19 @@ int goc_singleflight_do(goc_singleflight *g, const void *key, size_t keylen,
                         goc_singleflight_fn fn, void *arg, void **val, bool *shared)
 {
     bool joined;
-    goc__spin_lock(glock(g));
+    group_lock(g);
     call *c = find_or_start(g, key, keylen, &joined);
     if (!c) {
-        goc__spin_unlock(glock(g));
+        group_unlock(g);
         return -ENOMEM;
     }
     if (joined) {
         atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
         waiter w = {goc__getg(), c->waiters};
         c->waiters = &w;
-        goc__park(unlock_group, glock(g), "singleflight.Do");
+        goc__park(unlock_group, g, "singleflight.Do");
     } else {
-        goc__spin_unlock(glock(g));
+        group_unlock(g);
         void *v = NULL;
         int e = fn(arg, &v);
         finish(g, c, v, e);
@@ -202,7 +215,7 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
     if (!ch)
         return NULL;
     bool joined;
-    goc__spin_lock(glock(g));
+    group_lock(g);
     call *c = find_or_start(g, key, keylen, &joined);
     if (!c || add_chan(c, ch) < 0) {
         if (c && joined)
@@ -211,12 +224,12 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
             goc__keytab_del(g->calls, &c->e);
             free(c);
         }
-        goc__spin_unlock(glock(g));
+        group_unlock(g);
         goc_chan_release(ch);
         errno = ENOMEM;
         return NULL;
     }
-    goc__spin_unlock(glock(g));
+    group_unlock(g);
     if (!joined) {
         c->g = g;
         c->fn = fn;
@@ -232,7 +245,7 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
 
 void goc_singleflight_forget(goc_singleflight *g, const void *key, size_t keylen)
 {
-    goc__spin_lock(glock(g));
+    group_lock(g);
     call *c = g->calls ? (call *)goc__keytab_find(g->calls, key, keylen,
                                                   goc__key_hash(key, keylen))
                        : NULL;
@@ -240,5 +253,5 @@ void goc_singleflight_forget(goc_singleflight *g, const void *key, size_t keylen
         goc__keytab_del(g->calls, &c->e);
         c->in_map = false;
     }
-    goc__spin_unlock(glock(g));
+    group_unlock(g);
 }
