@@ -90,15 +90,17 @@ struct cctx {
     int32_t cause;
     goc_chan *_Atomic done;
     cctx *pcc;                 /* the cctx it is linked under; NULL: none */
-    /* What deriving and cancelling children write, at least a cache line
-     * away from the header: the lock, the list, the references. */
-    char pad_[8];
+    /* What deriving and cancelling children write (the lock, the list,
+     * the references) starts 64 bytes past the header's end: never in one
+     * of the header's cache lines, whatever malloc's alignment. */
+    char pad_[40];
     goc_spinlock lock;
     _Atomic int32_t refs;
     goc__ctx_node *head, *tail; /* children */
     size_t nchildren;
     goc__ctx_node node;        /* in pcc's list (written under pcc's lock) */
 };
+_Static_assert(offsetof(cctx, lock) - sizeof(struct goc_ctx) >= 64, "cctx layout");
 
 typedef struct {
     cctx c;
@@ -432,7 +434,7 @@ goc_ctx *goc_with_deadline_cause(goc_ctx *parent, int64_t deadline, int cause)
     t->tmr.arg = t;
     t->tmr.idx = -1;
     propagate(&t->c);
-    if (deadline - goc__nanotime() <= 0) {
+    if (deadline <= goc__nanotime()) {
         ctx_cancel(&t->c, -ETIMEDOUT, cause, true);
         return &t->c.h;
     }

@@ -251,7 +251,7 @@ int goc_sema_acquire_deadline(goc_sema *s, int64_t n, int64_t deadline)
         return -EINVAL;
     if (goc_sema_try_acquire(s, n))
         return 0;
-    if (deadline - goc__nanotime() <= 0)
+    if (deadline <= goc__nanotime())
         return -ETIMEDOUT;
     goc__sched_start();
     return acquire_wait(s, n, deadline, NULL);
