@@ -48,6 +48,18 @@
  * a loop. Child lists hold no references: a context leaves its parent's
  * list before it can be freed.
  *
+ * One exception keeps the shared parent's counter out of the common path
+ * (many children of one parent, each made and released in turn): a cctx
+ * whose parent is itself cancellable (so the parent is its pcc) does not
+ * count a reference to it while it is in the parent's list: its place in
+ * the list stands for it, and the parent cannot be freed while its list is
+ * not empty (its free cancels it first, which empties the list). When it
+ * leaves the list, under the parent's lock, the place becomes a counted
+ * reference (parent_counted): the parent's cancel adds one per child it
+ * takes, a child's own cancel adds its own, except when the child is
+ * being released by the only reference left (goc_ctx_release with
+ * refs == 1): then it is freed at once and never uses its parent again.
+ *
  * Deadlines. The timer fires on a P's g0, where no lock of ours may be
  * taken and nothing may wait: it only starts a goroutine that cancels (as
  * Go's time.AfterFunc does), with a reference taken if the context is not
@@ -99,6 +111,7 @@ struct cctx {
     goc__ctx_node *head, *tail; /* children */
     size_t nchildren;
     goc__ctx_node node;        /* in pcc's list (written under pcc's lock) */
+    bool parent_counted;       /* holds a counted reference to its parent (below) */
 };
 _Static_assert(offsetof(cctx, lock) - sizeof(struct goc_ctx) >= 64, "cctx layout");
 
@@ -162,7 +175,7 @@ static bool try_ref(goc_ctx *c)
     return false;
 }
 
-static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove);
+static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove, bool releasing);
 
 /* Go's closedchan: the done channel of a context that ended before anyone
  * asked for one. Made once, never freed; contexts hold no reference to it. */
@@ -186,9 +199,19 @@ static void unref(goc_ctx *c)
         goc_ctx *parent = c->parent;
         if (cancellable(c)) {
             cctx *cc = (cctx *)c;
-            /* Normally ended by its owner's release already: then this
-             * returns at once, and the timer was stopped by that cancel. */
-            ctx_cancel(cc, -ECANCELED, 0, true);
+            if (unlikely(!atomic_load_explicit(&cc->err, memory_order_acquire))) {
+                /* Never cancelled (its owner gave its reference back with
+                 * goc_ctx_unref): cancel it now, under a reference of its
+                 * own, since the cancel may turn its children's places
+                 * into references to it. */
+                atomic_store_explicit(&cc->refs, 1, memory_order_relaxed);
+                ctx_cancel(cc, -ECANCELED, 0, true, false);
+                if (!drop(&cc->refs, cc))
+                    return; /* its children free it */
+            }
+            /* Ended, so out of its parent's list, its timer stopped. */
+            if (!cc->parent_counted)
+                parent = NULL;
             goc_chan *d = atomic_load_explicit(&cc->done, memory_order_relaxed);
             if (d != atomic_load_explicit(&closedchan, memory_order_relaxed))
                 goc_chan_release(d); /* its own, not the shared one */
@@ -293,8 +316,14 @@ static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_
             goc__ctx_watch *w = (goc__ctx_watch *)n;
             w->fn(w, err);
         } else {
-            if (n->kind == NODE_CTX)
-                ref(&node_cctx(n)->h);
+            if (n->kind == NODE_CTX) {
+                cctx *child = node_cctx(n);
+                ref(&child->h); /* the work list's */
+                if (child->h.parent == &c->h) { /* its place becomes a reference */
+                    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+                    child->parent_counted = true;
+                }
+            }
             n->next = NULL;
             *wtail = n;
             wtail = &n->next;
@@ -311,18 +340,31 @@ static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_
     return wtail;
 }
 
-static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove)
+/* remove: take c out of its parent's list (its own cancel; a parent's
+ * cancel has taken it already). releasing: the caller is goc_ctx_release,
+ * about to drop its reference. */
+static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove, bool releasing)
 {
     if (!cause)
         cause = err;
     goc__ctx_node *work = NULL, **tail = cancel_one(c, err, cause, &work);
     if (!tail)
         return;
-    if (remove && c->pcc) {
-        goc__spin_lock(&c->pcc->lock);
-        if (c->node.linked)
-            list_del(c->pcc, &c->node);
-        goc__spin_unlock(&c->pcc->lock);
+    cctx *p = c->pcc;
+    if (remove && p) {
+        goc__spin_lock(&p->lock);
+        if (c->node.linked) {
+            list_del(p, &c->node);
+            /* Its place in the list becomes a counted reference, unless
+             * the last reference to c is being dropped: then c is freed
+             * right after this and never looks at its parent again. */
+            if (c->h.parent == &p->h &&
+                !(releasing && atomic_load_explicit(&c->refs, memory_order_relaxed) == 1)) {
+                atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+                c->parent_counted = true;
+            }
+        }
+        goc__spin_unlock(&p->lock);
     }
     /* Breadth first through the subtree: cancel_one appends each
      * context's children at the tail of the work list. */
@@ -354,7 +396,9 @@ static void check_parent(goc_ctx *parent)
         goc_panic("cannot create context from nil parent");
 }
 
-/* Links c under its parent's cc, or ends it at once if that has ended. */
+/* Links c under its parent's cc, or ends it at once if that has ended.
+ * A cancellable parent is its own cc: c's place in its list stands for
+ * c's reference to it; if it has ended, c counts a reference instead. */
 static void propagate(cctx *c)
 {
     cctx *p = c->h.parent->cc;
@@ -369,15 +413,23 @@ static void propagate(cctx *c)
         return;
     }
     int32_t cause = p->cause;
+    if (!c->parent_counted) {
+        atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+        c->parent_counted = true;
+    }
     goc__spin_unlock(&p->lock);
-    ctx_cancel(c, err, cause, false);
+    ctx_cancel(c, err, cause, false, false);
 }
 
 static void cctx_init(cctx *c, goc_ctx *parent, uint8_t kind)
 {
     c->refs = 1;
     c->h.kind = kind;
-    c->h.parent = ref(parent);
+    c->h.parent = parent;
+    if (!cancellable(parent)) { /* else propagate decides */
+        ref(parent);
+        c->parent_counted = true;
+    }
     c->h.cc = c;
     c->h.deadline = parent->deadline;
     c->lock = (goc_spinlock)GOC_SPINLOCK_INIT;
@@ -402,7 +454,7 @@ static goc_g *deadline_fire(goc__tmr *t, int64_t now);
 static void deadline_body(void *arg)
 {
     tctx *t = arg;
-    ctx_cancel(&t->c, -ETIMEDOUT, t->dcause, true);
+    ctx_cancel(&t->c, -ETIMEDOUT, t->dcause, true, false);
     unref(&t->c.h);
 }
 
@@ -435,7 +487,7 @@ goc_ctx *goc_with_deadline_cause(goc_ctx *parent, int64_t deadline, int cause)
     t->tmr.idx = -1;
     propagate(&t->c);
     if (deadline <= goc__nanotime()) {
-        ctx_cancel(&t->c, -ETIMEDOUT, cause, true);
+        ctx_cancel(&t->c, -ETIMEDOUT, cause, true, false);
         return &t->c.h;
     }
     goc__tmr_start(&t->tmr, deadline);
@@ -501,7 +553,7 @@ goc_ctx *goc_without_cancel(goc_ctx *parent)
 void goc_cancel_cause(goc_ctx *ctx, int cause)
 {
     if (ctx && cancellable(ctx))
-        ctx_cancel((cctx *)ctx, -ECANCELED, cause, true);
+        ctx_cancel((cctx *)ctx, -ECANCELED, cause, true, false);
 }
 
 void goc_cancel(goc_ctx *ctx) { goc_cancel_cause(ctx, 0); }
@@ -510,7 +562,8 @@ void goc_ctx_release(goc_ctx *ctx)
 {
     if (!ctx)
         return;
-    goc_cancel_cause(ctx, 0);
+    if (cancellable(ctx))
+        ctx_cancel((cctx *)ctx, -ECANCELED, 0, true, true);
     unref(ctx);
 }
 

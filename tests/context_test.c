@@ -877,6 +877,44 @@ TEST(release_cancels_retain_keeps_alive)
     goc_chan_release(a.out);
 }
 
+TEST(parent_released_before_its_children)
+{
+    /* The children's places in the parent's list become references when
+     * the parent's release cancels it: the parent lives on until the
+     * last child goes (ASan checks the frees). */
+    static char val[] = "v";
+    goc_ctx *p = goc_with_cancel(goc_background());
+    goc_ctx *v = goc_with_value(p, k1, val);
+    goc_ctx *c1 = goc_with_cancel(p), *c2 = goc_with_timeout(p, GOC_HOUR);
+    goc_ctx *c3 = goc_with_cancel(v), *g1 = goc_with_cancel(c1);
+    goc_ctx_release(p);
+    goc_ctx *all[] = {c1, c2, c3, g1, v};
+    for (int i = 0; i < 5; i++) {
+        CHECK(goc_ctx_err(all[i]) == -ECANCELED);
+        CHECK(goc_ctx_value(all[i], k1) == (i == 2 || i == 4 ? val : NULL));
+    }
+    for (int i = 0; i < 5; i++)
+        goc_ctx_release(all[i]);
+
+    /* An owner that gives its reference back without cancelling
+     * (goc_ctx_unref instead of goc_ctx_release) still ends the context
+     * when the last reference goes, children included. */
+    p = goc_with_cancel(goc_background());
+    c1 = goc_with_cancel(p);
+    goc_ctx_unref(p);
+    CHECK(goc_ctx_err(c1) == -ECANCELED);
+    goc_ctx_release(c1);
+
+    /* A child cancelled (not released) first keeps its parent alive. */
+    p = goc_with_cancel(goc_background());
+    c1 = goc_with_cancel(p);
+    goc_cancel(c1);
+    CHECK(goc__ctx_nchildren(p) == 0);
+    goc_ctx_release(p);
+    CHECK(goc_ctx_value(c1, k1) == NULL); /* walks through the released parent */
+    goc_ctx_release(c1);
+}
+
 TEST(done_after_cancel_is_closed)
 {
     goc_ctx *ctx = goc_with_timeout(goc_background(), VERY_LONG);
@@ -1244,6 +1282,7 @@ static int run_all(int argc, char **argv)
     LRUN(TestAfterFuncCalledAsynchronously);
     LRUN(after_func_many_from_any_goroutine);
     LRUN(release_cancels_retain_keeps_alive);
+    LRUN(parent_released_before_its_children);
     LRUN(done_after_cancel_is_closed);
     LRUN(parent_with_a_million_children_does_not_grow);
     LRUN(deep_tree_cancels_without_deep_stack);
