@@ -663,6 +663,10 @@ size_t goc__ctx_nchildren(goc_ctx *ctx)
 
 goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
 {
+    if (!fn) {
+        errno = EINVAL;
+        return NULL;
+    }
     goc_ctx_after *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;

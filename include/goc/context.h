@@ -134,7 +134,8 @@ GOC_API void *goc_ctx_value(goc_ctx *ctx, const void *key);
 GOC_API const char *goc_ctx_err_str(int err);
 
 /* context.AfterFunc(ctx, f): runs fn(arg) in a new goroutine once ctx ends
- * (at once if it has ended). Returns a handle (NULL out of memory), owned
+ * (at once if it has ended). Returns a handle (NULL with errno ENOMEM,
+ * or EINVAL for a NULL fn; never parks, so errno may be read), owned
  * by the caller, who frees it with goc_ctx_after_release once done with
  * it, whether fn ran or not (releasing it does not stop fn: release it at
  * once for a fire-and-forget call). The handle keeps ctx's memory alive
