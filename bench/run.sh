@@ -91,6 +91,21 @@ net_echo          net_bench    net_bench_go    echo_rps       req/s   2      >=1
 net_echo@1        net_bench    net_bench_go    echo_rps       req/s   1      >=1.3
 net_echo_p99      net_bench    net_bench_go    echo_p99       us      2      <=1
 net_echo_p99@1    net_bench    net_bench_go    echo_p99       us      1      <=1
+CommonParentCancel context_bench context_bench_go CommonParentCancel ns/op 2  <=0.5
+CommonParentCancel@1 context_bench context_bench_go CommonParentCancel ns/op 1 <=0.5
+CommonParentCancel0 context_bench context_bench_go CommonParentCancel0 ns/op 2 <=0.5
+WithTimeout       context_bench context_bench_go WithTimeout  ns/op   2      <=0.5
+WithTimeout@1     context_bench context_bench_go WithTimeout  ns/op   1      <=0.5
+CancelTree        context_bench context_bench_go CancelTree   ns/op   2      <=0.5
+CheckCanceledErr  context_bench context_bench_go CheckCanceledErr ns/op 2    <=0.5
+CheckCanceledDone context_bench context_bench_go CheckCanceledDone ns/op 2   <=0.5
+DeepValue         context_bench context_bench_go DeepValue    ns/op   2      <=0.5
+CancelBroadcast   context_bench context_bench_go CancelBroadcast ns   2      <=0.5
+CancelBroadcast@1 context_bench context_bench_go CancelBroadcast ns   1      <=0.5
+Singleflight      context_bench context_bench_go Singleflight ns/op   2      <=0.5
+Singleflight@1    context_bench context_bench_go Singleflight ns/op   1      <=0.5
+ErrgroupFanout    context_bench context_bench_go ErrgroupFanout ns/op 2      <=0.5
+ErrgroupFanout@1  context_bench context_bench_go ErrgroupFanout ns/op 1      <=0.5
 '
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ fi
 
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail countdown1 countdown2 countdown3 ticker polling priority
-       du chat blocking_call)
+       du chat ctx_timeout ctx_errcancel ctx_gen tracker singleflight
+       memo_monitor blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -45,6 +46,12 @@ declare -A heading=(
 # Arguments, for the examples that take some.
 declare -A args=(
     [du]="-v src"
+    [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
+    [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
+    [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
+    [tracker]="the Tracker that owns its goroutine: Run, and Shutdown(ctx) bounded by a deadline (seed 003)"
+    [singleflight]="1000 concurrent requests: a second without singleflight, milliseconds with it (seed 001 §11)"
+    [memo_monitor]="the memo cache owned by a monitor goroutine: each URL fetched once (seed 002 §2.6.5)"
 )
 
 # Then every other example, in name order.

@@ -8,5 +8,9 @@
 #include "goc/time.h"
 #include "goc/net.h"
 #include "goc/signal.h"
+#include "goc/context.h"
+#include "goc/errgroup.h"
+#include "goc/singleflight.h"
+#include "goc/memo.h"
 
 #endif

@@ -176,7 +176,7 @@ GOC_API void goc_cond_broadcast(goc_cond *c);
 /* golang.org/x/sync/semaphore.Weighted: a semaphore of `size` units that
  * callers acquire and release in any amounts. Waiters are served in FIFO
  * order: a large request blocks later small ones, so it is not starved.
- * (An acquire with a deadline comes with goc's timers.) */
+ * The context-aware acquire, goc_sema_acquire_ctx, is in goc/context.h. */
 typedef struct goc_sema {
     int64_t size;
     int64_t cur;        /* units held */
@@ -195,6 +195,11 @@ GOC_API void goc_sema_free(goc_sema *s);
  * -EINVAL for n < 0. As in Go with a context that is never done, a request
  * larger than the size waits forever. */
 GOC_API int goc_sema_acquire(goc_sema *s, int64_t n);
+/* Acquire with a deadline (goc_now()'s clock): 0, or -ETIMEDOUT once the
+ * deadline has passed without the units (nothing held then; a deadline
+ * already past fails at once unless the units are free), -EINVAL for
+ * n < 0. A request larger than the size fails at its deadline. */
+GOC_API int goc_sema_acquire_deadline(goc_sema *s, int64_t n, int64_t deadline);
 /* Never parks: true if n units were free and nobody waits. */
 GOC_API bool goc_sema_try_acquire(goc_sema *s, int64_t n);
 /* Releasing more than held panics: "semaphore: released more than held". */

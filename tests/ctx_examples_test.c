@@ -1,0 +1,144 @@
+/* ctx_examples_test.c: runs the context, errgroup, singleflight and memo
+ * examples (examples/ctx_*.c, tracker.c, singleflight.c, memo_monitor.c,
+ * built beside the tests) and checks what they print: the seed programs'
+ * output, where it is deterministic, and their point where it is timing
+ * (the singleflight demo: a second of queries without it, far fewer
+ * queries with it). */
+#include <libgen.h>
+
+#include "test.h"
+
+static char out[1 << 16];
+
+/* Runs examples/<name> from the build tree; its stdout in out. Returns
+ * its exit status (-1 if it could not be run). */
+static int run_example(const char *name)
+{
+    char self[4096], cmd[8192];
+    snprintf(self, sizeof self, "%s", test_self);
+    snprintf(cmd, sizeof cmd, "%s/../examples/%s", dirname(self), name);
+    const char *runner = getenv("GOC_TEST_RUNNER");
+    char full[8300];
+    snprintf(full, sizeof full, "%s%s%s", runner && *runner ? runner : "",
+             runner && *runner ? " " : "", cmd);
+    fflush(NULL);
+    FILE *p = popen(full, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    if (st != 0 || n == 0)
+        fprintf(stderr, "%s: status %d, output:\n%s\n", name, st, out);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int count_lines(const char *s, const char *line)
+{
+    int n = 0;
+    size_t len = strlen(line);
+    for (const char *p = s; (p = strstr(p, line)); p += len)
+        if ((p == s || p[-1] == '\n') && p[len] == '\n')
+            n++;
+    return n;
+}
+
+TEST(ctx_timeout)
+{
+    CHECK(run_example("ctx_timeout") == 0);
+    /* 50 ms times out; 150 and 200 ms get the 100 ms rpc's result; 100 ms
+     * is a race between two 100 ms waits (the seed's rpc won it). */
+    const char *timeout50 = "timeout: 50 ms, context exit: context deadline exceeded\n";
+    CHECK(strncmp(out, timeout50, strlen(timeout50)) == 0);
+    int results = count_lines(out, "result: rpc done, err: <nil>");
+    int timeout100 = count_lines(out, "timeout: 100 ms, context exit: context deadline exceeded");
+    CHECK(results + timeout100 == 3 && results >= 2);
+}
+
+TEST(ctx_errcancel)
+{
+    CHECK(run_example("ctx_errcancel") == 0);
+    CHECK(strcmp(out, "f1 err in 1ms\nf2: context canceled\n") == 0);
+}
+
+TEST(ctx_gen)
+{
+    CHECK(run_example("ctx_gen") == 0);
+    CHECK(strcmp(out, "1\n2\n3\n4\n5\ngenerator: context canceled, returning\n"
+                      "goroutines left: 1\n") == 0);
+}
+
+TEST(tracker)
+{
+    CHECK(run_example("tracker") == 0);
+    CHECK(strncmp(out, "event 1\nevent 2\nevent 3\nshutdown: <nil>\n", 40) == 0);
+    const char *q = strstr(out, " events queued, then: context deadline exceeded\n");
+    CHECK(q != NULL);
+    if (q) {
+        const char *start = q;
+        while (start > out && start[-1] != '\n')
+            start--;
+        CHECK(atoi(start) >= 10); /* the buffer filled up, then Event gave up */
+    }
+    /* The slow tracker's Shutdown gave up at its deadline. */
+    CHECK(count_lines(out, "shutdown: context deadline exceeded") == 1);
+}
+
+TEST(singleflight)
+{
+    CHECK(run_example("singleflight") == 0);
+    const char *w = strstr(out, "1000 concurrent requests without singleflight: ");
+    const char *s = strstr(out, "1000 concurrent requests with singleflight: ");
+    CHECK(w && s);
+    if (!w || !s)
+        return;
+    double ms_without = 0, ms_with = 0;
+    int q_without = 0, q_with = 0;
+    CHECK(sscanf(w, "1000 concurrent requests without singleflight: %lf ms, %d database queries",
+                 &ms_without, &q_without) == 2);
+    CHECK(sscanf(s, "1000 concurrent requests with singleflight: %lf ms, %d database queries",
+                 &ms_with, &q_with) == 2);
+    CHECK(q_without == 1000);
+    CHECK(ms_without >= 1000); /* the 1000th query alone sleeps 1000 ms */
+    CHECK(q_with >= 1 && q_with < 1000);
+    fprintf(stderr, "    without: %.1f ms, %d queries; with: %.1f ms, %d queries\n", ms_without,
+            q_without, ms_with, q_with);
+}
+
+TEST(memo_monitor)
+{
+    CHECK(run_example("memo_monitor") == 0);
+    const char *urls[] = {"https://golang.org", "https://godoc.org", "https://play.golang.org",
+                          "http://gopl.io"};
+    for (int i = 0; i < 4; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "%s, ", urls[i]);
+        int n = 0;
+        for (const char *p = out; (p = strstr(p, want)); p++) {
+            size_t bytes = 0;
+            const char *b = strstr(p, " ms, ");
+            CHECK(b && sscanf(b, " ms, %zu bytes", &bytes) == 1 && bytes == 1000 * strlen(urls[i]));
+            n++;
+        }
+        CHECK(n == 2);
+    }
+    CHECK(strstr(out, "8 requests, 4 fetches\n") != NULL);
+}
+
+static int run_all(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    RUN(ctx_errcancel);
+    RUN(ctx_gen);
+    RUN(tracker);
+    RUN(singleflight);
+    RUN(memo_monitor);
+    RUN(ctx_timeout);
+    return test_summary();
+}
+
+int main(int argc, char **argv)
+{
+    test_self = argv[0];
+    return goc_main(run_all, argc, argv);
+}
