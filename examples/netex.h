@@ -371,8 +371,13 @@ static inline void demo_server_start(struct demo_server *s, const char *name, co
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    /* GOC_TEST_RUNNER: the emulator goc's cross-built tests run under
+     * (qemu-user), which a foreign binary needs to start its server too. */
+    const char *runner = getenv("GOC_TEST_RUNNER");
     char *argv[] = {path, "127.0.0.1:0", NULL};
-    int err = posix_spawn(&s->pid, path, &fa, &attr, argv, envp);
+    char *rargv[] = {(char *)runner, path, "127.0.0.1:0", NULL};
+    int err = runner && *runner ? posix_spawnp(&s->pid, runner, &fa, &attr, rargv, envp)
+                                : posix_spawn(&s->pid, path, &fa, &attr, argv, envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     free(envp);

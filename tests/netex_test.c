@@ -93,9 +93,15 @@ static struct proc *spawn(const char *name, const char *arg, const char *const *
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
+    /* Under an emulator (the AArch64 build runs in qemu-user) the child
+     * needs it too (tests/test.h, run_child). */
+    const char *runner = getenv("GOC_TEST_RUNNER");
     char *argv[] = {path, (char *)arg, NULL};
+    char *rargv[] = {(char *)runner, path, (char *)arg, NULL};
+    bool emulated = runner && *runner;
     pid_t pid;
-    int rc = posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
+    int rc = emulated ? posix_spawnp(&pid, runner, &fa, &attr, rargv, (char **)envp)
+                      : posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
