@@ -5,20 +5,17 @@
  * (struct call) is in the table from its start until it completes or is
  * forgotten (in_map). Only while it is in the table can callers join it,
  * so once the leader has taken it out (under lock) its dups count, its
- * waiter list and its channel list are final. Its result (val, err) is
- * written by the leader before it takes the waiters and sends to the
- * channels; a waiter reads it after being readied.
+ * waiter list and its channel list are final.
  *
  * A do-duplicate waits as Go's WaitGroup.Wait would, but on the call's
  * own list: a record on its stack, linked under lock, and it parks with
  * the lock still held (the park's unlock function drops it), so the
- * leader can never find it before it has parked. The leader readies the
- * waiters after dropping the lock, reading each record's link before
- * readying it (the record is gone once its goroutine runs).
- *
- * A call is freed by the last of its leader and its do-duplicates (refs,
- * counted under lock as they join); do_chan callers get the result by
- * value in their channel and hold no reference.
+ * leader can never find it before it has parked. The leader copies the
+ * result into each record and readies the waiters after dropping the
+ * lock, reading each record's link before readying it (the record is gone
+ * once its goroutine runs). So waiters never touch the call after it
+ * completes, and do_chan callers get the result by value in their
+ * channel: the call belongs to its leader alone, which frees it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,17 +29,16 @@
 typedef struct waiter {
     goc_g *g;
     struct waiter *next;
+    void *val; /* the result, copied in by the leader */
+    int err;
 } waiter;
 
 typedef struct call {
     goc__kentry e;
-    void *val;
-    int err;
     size_t dups;          /* callers that joined */
     waiter *waiters;      /* do-duplicates, parked */
     goc_chan **chans;     /* do_chan callers' channels (references) */
     size_t nchans, capchans;
-    _Atomic int32_t refs; /* the leader, and each do-duplicate */
     bool in_map;
     goc_singleflight *g;  /* do_chan's leader goroutine: */
     goc_singleflight_fn fn;
@@ -81,14 +77,10 @@ void goc_singleflight_destroy(goc_singleflight *g)
     }
 }
 
-static void call_unref(call *c)
+static void call_free(call *c)
 {
-    goc__race_release(c); /* TSan sees the free, not the atomics */
-    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1) {
-        goc__race_acquire(c);
-        free(c->chans);
-        free(c);
-    }
+    free(c->chans);
+    free(c);
 }
 
 /* Under lock: the flight for key, or a new one in the table (NULL: out of
@@ -111,7 +103,6 @@ static call *find_or_start(goc_singleflight *g, const void *key, size_t keylen, 
         return NULL;
     memcpy(c->key, key, keylen);
     c->e = (goc__kentry){.hash = h, .len = keylen, .key = c->key};
-    c->refs = 1;
     if (goc__keytab_add(t, &c->e) < 0) {
         free(c);
         return NULL;
@@ -137,8 +128,6 @@ static int add_chan(call *c, goc_chan *ch)
 /* The leader, fn returned (val, err): publishes the result. */
 static void finish(goc_singleflight *g, call *c, void *val, int err)
 {
-    c->val = val;
-    c->err = err;
     group_lock(g);
     if (c->in_map) {
         goc__keytab_del(g->calls, &c->e);
@@ -152,6 +141,8 @@ static void finish(goc_singleflight *g, call *c, void *val, int err)
         g->share(val, dups);
     while (w) {
         waiter *next = w->next;
+        w->val = val;
+        w->err = err;
         goc__ready(w->g);
         w = next;
     }
@@ -180,22 +171,24 @@ int goc_singleflight_do(goc_singleflight *g, const void *key, size_t keylen,
         return -ENOMEM;
     }
     if (joined) {
-        atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
-        waiter w = {goc__getg(), c->waiters};
+        waiter w = {goc__getg(), c->waiters, NULL, 0};
         c->waiters = &w;
         goc__park(unlock_group, g, "singleflight.Do");
-    } else {
-        group_unlock(g);
-        void *v = NULL;
-        int e = fn(arg, &v);
-        finish(g, c, v, e);
+        if (val)
+            *val = w.val;
+        if (shared)
+            *shared = true;
+        return w.err;
     }
+    group_unlock(g);
+    void *v = NULL;
+    int err = fn(arg, &v);
+    finish(g, c, v, err);
     if (val)
-        *val = c->val;
+        *val = v;
     if (shared)
-        *shared = joined || c->dups > 0; /* the leader reads dups after finish */
-    int err = c->err;
-    call_unref(c);
+        *shared = c->dups > 0; /* final once finish took it out of the table */
+    call_free(c);
     return err;
 }
 
@@ -205,7 +198,7 @@ static void chan_leader(void *arg)
     void *v = NULL;
     int e = c->fn(c->arg, &v);
     finish(c->g, c, v, e);
-    call_unref(c);
+    call_free(c);
 }
 
 goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t keylen,
@@ -237,7 +230,7 @@ goc_chan *goc_singleflight_do_chan(goc_singleflight *g, const void *key, size_t 
         int64_t r = goc_go_at(chan_leader, c, NULL, "goc_singleflight_do_chan", 0);
         if (r < 0) {
             finish(g, c, NULL, (int)r);
-            call_unref(c);
+            call_free(c);
         }
     }
     return ch;
