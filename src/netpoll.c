@@ -385,7 +385,10 @@ static void np_wake(void)
     if (!atomic_compare_exchange_strong_explicit(&np.woken, &zero, 1, memory_order_acq_rel,
                                                  memory_order_relaxed))
         return; /* one pending write is enough */
-    uint64_t one = 1;
+    /* Not on the stack: np_wake may run in a park's unlock function, on
+     * the stack of the goroutine that runs next, and TSan would see the
+     * write's read of a local there race with that goroutine's frames. */
+    static const uint64_t one = 1;
     if (write(np.evfd, &one, sizeof one) < 0) {
         /* the counter is full: a wake-up is pending anyway */
     }
