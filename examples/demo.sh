@@ -42,16 +42,16 @@ declare -A heading=(
     [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
     [du]="du -v src: a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
     [chat]="the chat server: a broadcaster monitor goroutine, three users join, talk and leave (seed 002 §1.11)"
-)
-# Arguments, for the examples that take some.
-declare -A args=(
-    [du]="-v src"
     [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
     [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
     [tracker]="the Tracker that owns its goroutine: Run, and Shutdown(ctx) bounded by a deadline (seed 003)"
     [singleflight]="1000 concurrent requests: a second without singleflight, milliseconds with it (seed 001 §11)"
     [memo_monitor]="the memo cache owned by a monitor goroutine: each URL fetched once (seed 002 §2.6.5)"
+)
+# Arguments, for the examples that take some.
+declare -A args=(
+    [du]="-v src"
 )
 
 # Then every other example, in name order.
