@@ -212,15 +212,16 @@ static inline void http_serve_conn(void *arg)
     http_server *s = hc->s;
     goc_scanner *in = goc_scanner_new(hc->c, 8192);
     char method[16] = "", path[1024] = "";
-    bool ok = in && goc_scanner_scan(in) > 0 &&
+    int rc = in ? goc_scanner_scan(in) : -ENOMEM;
+    bool ok = rc > 0 &&
               sscanf(goc_scanner_text(in, NULL), "%15s %1023s HTTP/", method, path) == 2;
-    while (ok && goc_scanner_scan(in) > 0 && goc_scanner_text(in, NULL)[0] != 0)
+    while (rc > 0 && (rc = goc_scanner_scan(in)) > 0 && goc_scanner_text(in, NULL)[0] != 0)
         ; /* headers, up to the empty line */
     goc_mutex_lock(&s->mu);
     hc->reading = false; /* from here on, Shutdown waits for it */
     goc_mutex_unlock(&s->mu);
 
-    if (ok || method[0]) { /* something came: answer it */
+    if (rc > 0) { /* a whole request came (else: closed, unanswered) */
         http_response w = {.status = 200};
         path[strcspn(path, "?")] = 0; /* the query is not part of the route */
         const http_route *r = ok ? http_match(s, path) : NULL;

@@ -278,4 +278,43 @@ static int real_main(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv) { return goc_main(real_main, argc, argv); }
+#if defined(__SANITIZE_THREAD__) || defined(GOC_SANITIZE_THREAD)
+#include <pthread.h>
+
+/* The race build only. ThreadSanitizer runs the handler of a signal sent
+ * from outside only once the thread that took it goes through a libc call
+ * it intercepts; goc's idle threads wait in raw system calls (futex,
+ * epoll_pwait2) and may never do, so a SIGTERM would stay pending for
+ * good. There, SIGINT and SIGTERM are blocked before goc starts its
+ * threads (they inherit the mask) and a plain thread of ours takes them,
+ * in sigsuspend: goc's handler runs as that returns. */
+static void *signal_thread(void *unused)
+{
+    (void)unused;
+    sigset_t none;
+    sigemptyset(&none);
+    for (;;)
+        sigsuspend(&none);
+    return NULL;
+}
+
+static void take_signals_on_a_thread(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    pthread_t t;
+    if (pthread_create(&t, NULL, signal_thread, NULL) == 0)
+        pthread_detach(t);
+}
+#else
+static void take_signals_on_a_thread(void) {}
+#endif
+
+int main(int argc, char **argv)
+{
+    take_signals_on_a_thread();
+    return goc_main(real_main, argc, argv);
+}
