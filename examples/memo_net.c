@@ -70,9 +70,9 @@
  * freed with it. HTTP is examples/httpmini.h (goc has no net/http):
  * HTTP/1.0, one request per connection.
  */
-#include <stdatomic.h>
+#include "httpmini.h" /* first: it defines _GNU_SOURCE */
 
-#include "httpmini.h"
+#include <stdatomic.h>
 
 /* ---- The local server: the four sites ---- */
 

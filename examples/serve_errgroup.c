@@ -271,8 +271,10 @@ static int real_main(int argc, char **argv)
         goc_waitgroup_go(&wg, curl, &s);
         seed_main("127.0.0.1:0", "127.0.0.1:0", on_listen);
         goc_waitgroup_wait(&wg);
-        if (i == 0)
+        if (i == 0) {
             printf("\n");
+            fflush(stdout);
+        }
     }
     goc_chan_release(on_listen);
     return 0;

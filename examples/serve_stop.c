@@ -78,8 +78,10 @@
  *    serves /debug/goroutines, the goroutine count (goc_num_goroutine).
  *  - addresses: the servers log where they listen ("app listening on
  *    127.0.0.1:41234"), and the "will exiting" line gives that address.
- *    Errors are ints, printed with Go's texts; %+v's stack trace is not
- *    printed.
+ *    Errors are ints, printed with Go's texts where Go has one of its own
+ *    ("http: Server closed"), else the system's ("address already in use",
+ *    where Go says "listen tcp :8080: bind: address already in use");
+ *    %+v's stack trace is not printed.
  *
  * Usage: serve_stop APP_ADDR DEBUG_ADDR (the seed's :8080 :8081); pprof's
  * mock exit comes after SERVE_STOP_MOCK_EXIT_MS milliseconds (default
