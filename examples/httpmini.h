@@ -23,9 +23,9 @@
  * caller's goroutine and starts one goroutine per connection; the server
  * counts them (a WaitGroup). Shutdown, as Go's: the listener stops
  * accepting at once (its accept is woken, and ListenAndServe returns
- * ERR_SERVER_CLOSED), connections still waiting for their request are
- * woken and closed, and Shutdown waits, until ctx ends, for the
- * connections being served to finish. The listener belongs to the
+ * ERR_SERVER_CLOSED), connections whose request has not (fully) come
+ * are woken and closed unanswered, and Shutdown waits, until ctx ends,
+ * for the connections being served to finish. The listener belongs to the
  * goroutine in ListenAndServe, which closes it: Shutdown wakes its accept
  * by moving the listener's deadline to now rather than by closing the
  * listener from another goroutine, because goc_listener_close frees the
