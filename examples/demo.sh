@@ -18,7 +18,7 @@ fi
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail countdown1 countdown2 countdown3 ticker polling priority
        du chat ctx_timeout ctx_errcancel ctx_gen tracker singleflight
-       memo_monitor blocking_call)
+       memo_monitor serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -42,6 +42,9 @@ declare -A heading=(
     [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
     [du]="du -v src: a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
     [chat]="the chat server: a broadcaster monitor goroutine, three users join, talk and leave (seed 002 §1.11)"
+    [serve_stop]="the app and debug servers stop together: a stop channel closed at the first exit, a done channel to wait for the rest (seed 001 §1)"
+    [serve_errgroup]="the servers in an errgroup: a /shutdown request, then a ^C, and every goroutine of the group stops (seed 001 §7)"
+    [memo_net]="the memo cache fetching from a local server: 20 concurrent gets of 4 URLs, one fetch each (seed 002 §2.6.4)"
     [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
     [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
