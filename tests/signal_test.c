@@ -1,6 +1,7 @@
 /* signal_test.c: os/signal: SIGINT and SIGTERM delivered to a channel in a
  * child process, Stop restoring the default action, a full channel that
  * drops instead of blocking, and misuse answered with -EINVAL. */
+#include <pthread.h>
 #include <signal.h>
 
 #include "internal.h"
@@ -42,6 +43,54 @@ static int sc_notify(int argc, char **argv)
     return 0;
 }
 
+static void *send_sigterm(void *arg)
+{
+    (void)arg;
+    kill(getpid(), SIGTERM); /* process-directed: any thread may take it */
+    return NULL;
+}
+
+/* A signal from outside the process, while every thread sleeps in the
+ * runtime (the main thread in goc_main's wait): it must still arrive.
+ * (Under TSan, a thread asleep in a raw system call would hold it back.)
+ * The select's 30 s case only bounds a failure. */
+static int sc_external(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    goc_chan *ch = goc_chan_make(sizeof(int), 1);
+    int sigs[] = {SIGTERM};
+    if (goc_signal_notify(ch, 1, sigs) != 0)
+        return 3;
+    pthread_t th;
+    pthread_create(&th, NULL, send_sigterm, NULL);
+    goc_chan *late = goc_after(30 * GOC_SECOND);
+    int s = 0;
+    int64_t when;
+    goc_select_case cases[] = {
+        {.ch = ch, .dir = GOC_SELECT_RECV, .elem = &s},
+        {.ch = late, .dir = GOC_SELECT_RECV, .elem = &when},
+    };
+    int k = goc_select(cases, 2, false);
+    pthread_join(th, NULL);
+    goc_signal_stop(ch);
+    goc_chan_release(ch);
+    goc_chan_release(late);
+    if (k != 0)
+        return 4;
+    printf("got %d\n", s);
+    return 0;
+}
+
+TEST(signal_from_outside)
+{
+    static char out[4096];
+    int st = run_child("external", NULL, out, sizeof out);
+    CHECK(st == 0);
+    CHECK(strstr(out, "got 15\n") != NULL);
+    if (st != 0)
+        fprintf(stderr, "status %d, output:\n%s\n", st, out);
+}
+
 TEST(sigint_sigterm_to_channel)
 {
     static char out[4096];
@@ -74,6 +123,7 @@ static int run_all(int argc, char **argv)
     (void)argc, (void)argv;
     RUN(sigint_sigterm_to_channel);
     RUN(misuse);
+    RUN(signal_from_outside);
     return test_summary();
 }
 
@@ -82,5 +132,7 @@ int main(int argc, char **argv)
     test_self = argv[0];
     if (argc > 1 && !strcmp(argv[1], "notify"))
         return goc_main(sc_notify, argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "external"))
+        return goc_main(sc_external, argc, argv);
     return goc_main(run_all, argc, argv);
 }

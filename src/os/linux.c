@@ -51,6 +51,15 @@ int64_t goc__nanotime_coarse(void)
 
 void goc__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
 {
+#if defined(GOC_SANITIZE_THREAD)
+    /* TSan runs a signal's handler when the receiving thread next passes
+     * one of its interceptors, and a raw futex is none: a thread asleep
+     * here would hold a SIGINT back for good. Sleep in slices, and pass an
+     * interceptor (clock_gettime) after each. Callers re-check anyway. */
+    const int64_t slice = 20 * 1000000;
+    if (timeout_ns < 0 || timeout_ns > slice)
+        timeout_ns = slice;
+#endif
     struct timespec ts, *tsp = NULL;
     if (timeout_ns >= 0) {
         ts.tv_sec = timeout_ns / 1000000000;
@@ -58,6 +67,9 @@ void goc__futex_wait(_Atomic uint32_t *addr, uint32_t val, int64_t timeout_ns)
         tsp = &ts;
     }
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
+#if defined(GOC_SANITIZE_THREAD)
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
 }
 
 void goc__futex_wake(_Atomic uint32_t *addr, int nwake)
