@@ -21,6 +21,14 @@
  * Turns: rmu (wmu) lets one reader (writer) at a time run, so that a write
  * goes out whole before the next, as Go's fdMutex does. Neither is held
  * across anything but this object's own calls.
+ *
+ * Contexts (the _ctx calls): a call bounded by a context passes a
+ * goc__fd_ctx to its waits (netpoll.h), which watch the context only while
+ * the call has to wait; the call stops the watch before it gives up its
+ * turn (so the watcher's kick only ever reaches this call's own wait) and
+ * a dial before it closes or hands on each socket. A dial's name lookup,
+ * which cannot be interrupted, runs in a goroutine the dialer can stop
+ * waiting for (struct lookup).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +48,7 @@
 #include "goc/time.h"
 #include "netaddr.h"
 #include "netpoll.h"
+#include "race.h"
 
 #define CLOSED (1u << 31)
 #define MAX_ADDRS 8 /* resolved addresses tried by a dial */
@@ -215,10 +224,11 @@ static bool expired(const _Atomic int64_t *dl)
 }
 
 /* The wait half of the protocol, after a call said EAGAIN: 0 to make the
- * call again, or a negative errno (-ETIMEDOUT, -ECANCELED, ...). */
-static int await(netfd *f, int events, const _Atomic int64_t *dl)
+ * call again, or a negative errno (-ETIMEDOUT, -ECANCELED, the context's
+ * error, ...). fc: the call's context (NULL: none). */
+static int await(netfd *f, int events, const _Atomic int64_t *dl, goc__fd_ctx *fc)
 {
-    int w = goc__fd_wait_dl(f->fd, events, dl);
+    int w = goc__fd_wait_dl(f->fd, events, dl, fc);
     return w < 0 ? w : 0;
 }
 
@@ -324,7 +334,7 @@ int goc_listen(const char *network, const char *address, goc_listener **out)
     return 0;
 }
 
-int goc_accept(goc_listener *l, goc_conn **out)
+static int accept_conn(goc_listener *l, goc_conn **out, goc__fd_ctx *fc)
 {
     *out = NULL;
     netfd *f = &l->nfd;
@@ -342,9 +352,10 @@ int goc_accept(goc_listener *l, goc_conn **out)
                 break;
             if (r == -EINTR || r == -ECONNABORTED) /* a connection that died queued */
                 continue;
-            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl)) < 0)
+            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl, fc)) < 0)
                 break;
         }
+        goc__fd_ctx_stop(fc);
         goc_mutex_unlock(&f->rmu);
     }
     int family = f->family, sotype = f->sotype;
@@ -356,6 +367,19 @@ int goc_accept(goc_listener *l, goc_conn **out)
         return -ENOMEM;
     }
     return 0;
+}
+
+int goc_accept(goc_listener *l, goc_conn **out) { return accept_conn(l, out, NULL); }
+
+int goc_accept_ctx(goc_listener *l, goc_conn **out, goc_ctx *ctx)
+{
+    int err = goc_ctx_err(ctx);
+    if (err) {
+        *out = NULL;
+        return err;
+    }
+    goc__fd_ctx fc = GOC__FD_CTX_INIT(ctx);
+    return accept_conn(l, out, &fc);
 }
 
 int goc_listener_set_deadline(goc_listener *l, int64_t deadline)
@@ -409,8 +433,9 @@ static bool self_connected(int fd)
     return l.len == r.len && memcmp(&l.ss, &r.ss, l.len) == 0;
 }
 
-/* Connects a new socket to a, until deadline: the descriptor or -errno. */
-static int dial_one(const goc__netw *nw, const goc_addr *a, int64_t deadline)
+/* Connects a new socket to a, until deadline, bounded by fc's context:
+ * the descriptor or -errno. */
+static int dial_one(const goc__netw *nw, const goc_addr *a, int64_t deadline, goc__fd_ctx *fc)
 {
     _Atomic int64_t dl = deadline;
     for (int tries = 0;; tries++) {
@@ -423,9 +448,12 @@ static int dial_one(const goc__netw *nw, const goc_addr *a, int64_t deadline)
                 r = -ETIMEDOUT;
                 break;
             }
-            int w = goc__fd_wait_dl(fd, GOC_FD_WRITE, &dl);
+            int w = goc__fd_wait_dl(fd, GOC_FD_WRITE, &dl, fc);
             r = w < 0 ? w : -so_error(fd);
         }
+        /* The watcher kicks this descriptor: stopped before it is closed
+         * or handed on. */
+        goc__fd_ctx_stop(fc);
         if (r == 0 && nw->sotype == SOCK_STREAM && a->ss.ss_family != AF_UNIX && tries < 2 &&
             self_connected(fd))
             r = -EADDRNOTAVAIL;
@@ -437,7 +465,76 @@ static int dial_one(const goc__netw *nw, const goc_addr *a, int64_t deadline)
     }
 }
 
-static int dial(const char *network, const char *address, int64_t deadline, goc_conn **out)
+/* A name lookup that its dialer may stop waiting for (goc_dial_ctx): it
+ * runs in a goroutine of its own, which closes done when the addresses are
+ * in. Two references, the dialer's and the goroutine's: whoever drops the
+ * last frees it, so a dialer whose context ended returns at once and the
+ * late result is freed by the goroutine. */
+struct lookup {
+    _Atomic int refs;
+    goc_chan *done;
+    goc__netw nw;
+    int n; /* goc__net_resolve's result, once done is closed */
+    goc_addr a[MAX_ADDRS];
+    char address[]; /* a copy: the dialer's may be gone */
+};
+
+static void lookup_unref(struct lookup *lk)
+{
+    goc__race_release(lk); /* TSan: the free comes after both users */
+    if (atomic_fetch_sub_explicit(&lk->refs, 1, memory_order_acq_rel) == 1) {
+        goc__race_acquire(lk);
+        goc_chan_release(lk->done);
+        free(lk);
+    }
+}
+
+static void lookup_run(void *arg)
+{
+    struct lookup *lk = arg;
+    lk->n = goc__net_resolve(&lk->nw, lk->address, false, lk->a, MAX_ADDRS);
+    goc_chan_close(lk->done); /* publishes n and a to the dialer */
+    lookup_unref(lk);
+}
+
+/* goc__net_resolve for a dial, bounded by ctx (NULL: none): a name to look
+ * up is looked up in a goroutine (struct lookup) unless ctx can never end. */
+static int dial_resolve(const goc__netw *nw, const char *address, goc_ctx *ctx, goc_addr *a)
+{
+    int n = goc__net_resolve_now(nw, address, false, a, MAX_ADDRS);
+    if (n != -EINPROGRESS)
+        return n;
+    if (!ctx || !goc_ctx_done(ctx))
+        return goc__net_resolve(nw, address, false, a, MAX_ADDRS);
+    size_t len = strlen(address) + 1;
+    struct lookup *lk = malloc(sizeof *lk + len);
+    if (!lk)
+        return -ENOMEM;
+    if (!(lk->done = goc_chan_make(0, 0))) {
+        free(lk);
+        return -ENOMEM;
+    }
+    atomic_init(&lk->refs, 2);
+    lk->nw = *nw;
+    memcpy(lk->address, address, len);
+    if (goc_go_at(lookup_run, lk, NULL, "goc_dial_ctx lookup", 0) < 0) {
+        goc_chan_release(lk->done);
+        free(lk);
+        return -ENOMEM;
+    }
+    int r = goc_chan_recv_ctx(lk->done, NULL, ctx);
+    if (r == GOC_CHAN_CLOSED) {
+        r = lk->n;
+        if (r > 0)
+            memcpy(a, lk->a, sizeof a[0] * (size_t)r);
+    }
+    lookup_unref(lk);
+    return r;
+}
+
+/* Dials until deadline (0: none), bounded by ctx (NULL: none). */
+static int dial(const char *network, const char *address, int64_t deadline, goc_ctx *ctx,
+                goc_conn **out)
 {
     *out = NULL;
     goc__netw nw;
@@ -445,9 +542,10 @@ static int dial(const char *network, const char *address, int64_t deadline, goc_
     if (rc < 0)
         return rc;
     goc_addr a[MAX_ADDRS];
-    int n = goc__net_resolve(&nw, address, false, a, MAX_ADDRS);
+    int n = dial_resolve(&nw, address, ctx, a);
     if (n < 0)
         return n;
+    goc__fd_ctx fc = GOC__FD_CTX_INIT(ctx), *fcp = ctx ? &fc : NULL;
     int fd = -ETIMEDOUT, i;
     for (i = 0; i < n; i++) {
         int64_t now = goc__nanotime(), part = deadline;
@@ -462,8 +560,11 @@ static int dial(const char *network, const char *address, int64_t deadline, goc_
             if (now + share < deadline)
                 part = now + share;
         }
-        if ((fd = dial_one(&nw, &a[i], part)) >= 0)
+        if ((fd = dial_one(&nw, &a[i], part, fcp)) >= 0)
             break;
+        int err = atomic_load_explicit(&fc.err, memory_order_acquire);
+        if (err) /* the context ended: no other address is tried */
+            return err;
     }
     if (fd < 0)
         return fd;
@@ -476,17 +577,29 @@ static int dial(const char *network, const char *address, int64_t deadline, goc_
 
 int goc_dial(const char *network, const char *address, goc_conn **out)
 {
-    return dial(network, address, 0, out);
+    return dial(network, address, 0, NULL, out);
 }
 
 int goc_dial_timeout(const char *network, const char *address, int64_t timeout, goc_conn **out)
 {
-    return dial(network, address, timeout > 0 ? goc__nanotime() + timeout : 0, out);
+    return dial(network, address, timeout > 0 ? goc__nanotime() + timeout : 0, NULL, out);
+}
+
+int goc_dial_ctx(goc_ctx *ctx, const char *network, const char *address, goc_conn **out)
+{
+    *out = NULL;
+    int err = goc_ctx_err(ctx);
+    if (err)
+        return err;
+    int64_t deadline = 0;
+    if (!goc_ctx_deadline(ctx, &deadline))
+        deadline = 0;
+    return dial(network, address, deadline, ctx, out);
 }
 
 /* ---- Reading and writing ---- */
 
-ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n)
+static ssize_t conn_read(goc_conn *c, void *buf, size_t n, goc__fd_ctx *fc)
 {
     netfd *f = &c->nfd;
     bool stream = f->sotype == SOCK_STREAM;
@@ -509,7 +622,7 @@ ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n)
          * the poller has seen an edge (or a hang-up: see GOC__FD_DRAINED):
          * wait first, at once if it has, and save the read that would say
          * EAGAIN. */
-        if (f->drained && (r = await(f, GOC_FD_READ | GOC__FD_DRAINED, &f->rdl)) < 0)
+        if (f->drained && (r = await(f, GOC_FD_READ | GOC__FD_DRAINED, &f->rdl, fc)) < 0)
             goto out;
         for (;;) {
             if (expired(&f->rdl)) {
@@ -530,14 +643,26 @@ ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n)
             }
             if (r == -EINTR)
                 continue;
-            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl)) < 0)
+            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl, fc)) < 0)
                 break;
         }
     out:
+        goc__fd_ctx_stop(fc);
         goc_mutex_unlock(&f->rmu);
     }
     nfd_release(f);
     return r;
+}
+
+ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n) { return conn_read(c, buf, n, NULL); }
+
+ssize_t goc_conn_read_ctx(goc_conn *c, void *buf, size_t n, goc_ctx *ctx)
+{
+    int err = goc_ctx_err(ctx);
+    if (err)
+        return err;
+    goc__fd_ctx fc = GOC__FD_CTX_INIT(ctx);
+    return conn_read(c, buf, n, &fc);
 }
 
 ssize_t goc_conn_read_full(goc_conn *c, void *buf, size_t n)
@@ -572,7 +697,7 @@ ssize_t goc_conn_read_from(goc_conn *c, void *buf, size_t n, goc_addr *from)
                 break;
             if (r == -EINTR)
                 continue;
-            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl)) < 0)
+            if (r != -EAGAIN || (r = await(f, GOC_FD_READ, &f->rdl, NULL)) < 0)
                 break;
         }
         goc_mutex_unlock(&f->rmu);
@@ -582,8 +707,9 @@ ssize_t goc_conn_read_from(goc_conn *c, void *buf, size_t n, goc_addr *from)
 }
 
 /* Writes all of buf (a stream) or one datagram, to the connected peer or
- * to *to. */
-static ssize_t write_all(goc_conn *c, const void *buf, size_t n, const goc_addr *to)
+ * to *to, bounded by fc's context (NULL: none). */
+static ssize_t write_all(goc_conn *c, const void *buf, size_t n, const goc_addr *to,
+                         goc__fd_ctx *fc)
 {
     netfd *f = &c->nfd;
     ssize_t r = nfd_acquire(f);
@@ -606,9 +732,10 @@ static ssize_t write_all(goc_conn *c, const void *buf, size_t n, const goc_addr 
             }
             if (r == -EINTR)
                 continue;
-            if (r != -EAGAIN || (r = await(f, GOC_FD_WRITE, &f->wdl)) < 0)
+            if (r != -EAGAIN || (r = await(f, GOC_FD_WRITE, &f->wdl, fc)) < 0)
                 break;
         }
+        goc__fd_ctx_stop(fc);
         goc_mutex_unlock(&f->wmu);
     }
     nfd_release(f);
@@ -617,17 +744,26 @@ static ssize_t write_all(goc_conn *c, const void *buf, size_t n, const goc_addr 
 
 ssize_t goc_conn_write(goc_conn *c, const void *buf, size_t n)
 {
-    return write_all(c, buf, n, NULL);
+    return write_all(c, buf, n, NULL, NULL);
+}
+
+ssize_t goc_conn_write_ctx(goc_conn *c, const void *buf, size_t n, goc_ctx *ctx)
+{
+    int err = goc_ctx_err(ctx);
+    if (err)
+        return err;
+    goc__fd_ctx fc = GOC__FD_CTX_INIT(ctx);
+    return write_all(c, buf, n, NULL, &fc);
 }
 
 ssize_t goc_conn_write_to(goc_conn *c, const void *buf, size_t n, const goc_addr *to)
 {
-    return write_all(c, buf, n, to);
+    return write_all(c, buf, n, to, NULL);
 }
 
 ssize_t goc_conn_write_string(goc_conn *c, const char *s)
 {
-    return write_all(c, s, strlen(s), NULL);
+    return write_all(c, s, strlen(s), NULL, NULL);
 }
 
 ssize_t goc_conn_vprintf(goc_conn *c, const char *fmt, va_list ap)
@@ -644,7 +780,7 @@ ssize_t goc_conn_vprintf(goc_conn *c, const char *fmt, va_list ap)
         vsnprintf(p, (size_t)n + 1, fmt, ap2);
     }
     va_end(ap2);
-    ssize_t r = n < 0 ? -EINVAL : write_all(c, p, (size_t)n, NULL);
+    ssize_t r = n < 0 ? -EINVAL : write_all(c, p, (size_t)n, NULL, NULL);
     if (p != small)
         free(p);
     return r;

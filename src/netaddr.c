@@ -225,8 +225,9 @@ static int lookup_port(const goc__netw *nw, const char *serv)
     return port;
 }
 
-int goc__net_resolve(const goc__netw *nw, const char *address, bool passive, goc_addr *out,
-                     int max)
+/* lookup false: -EINPROGRESS where getaddrinfo would be needed. */
+static int resolve(const goc__netw *nw, const char *address, bool passive, goc_addr *out,
+                   int max, bool lookup)
 {
     if (!address || max < 1)
         return -EINVAL;
@@ -239,7 +240,7 @@ int goc__net_resolve(const goc__netw *nw, const char *address, bool passive, goc
         return rc;
     int port = parse_port(serv);
     if (port == -1)
-        port = lookup_port(nw, serv);
+        port = lookup ? lookup_port(nw, serv) : -EINPROGRESS;
     if (port < 0)
         return port;
 
@@ -277,6 +278,8 @@ int goc__net_resolve(const goc__netw *nw, const char *address, bool passive, goc
         return n;
     }
 
+    if (!lookup)
+        return -EINPROGRESS;
     struct addrinfo *res;
     rc = gai(nw, host, NULL, false, &res);
     if (rc < 0)
@@ -302,6 +305,18 @@ int goc__net_resolve(const goc__netw *nw, const char *address, bool passive, goc
     }
     freeaddrinfo(res);
     return n ? n : -ENOENT;
+}
+
+int goc__net_resolve(const goc__netw *nw, const char *address, bool passive, goc_addr *out,
+                     int max)
+{
+    return resolve(nw, address, passive, out, max, true);
+}
+
+int goc__net_resolve_now(const goc__netw *nw, const char *address, bool passive,
+                         goc_addr *out, int max)
+{
+    return resolve(nw, address, passive, out, max, false);
 }
 
 /* ---- Formatting ---- */

@@ -28,6 +28,12 @@ GOC_INTERNAL int goc__netw_parse(const char *network, goc__netw *out);
 GOC_INTERNAL int goc__net_resolve(const goc__netw *nw, const char *address, bool passive,
                                   goc_addr *out, int max);
 
+/* goc__net_resolve without getaddrinfo: -EINPROGRESS for an address that
+ * needs it (a host or service name to look up; the caller may then run
+ * goc__net_resolve where it can wait for it). Never parks. */
+GOC_INTERNAL int goc__net_resolve_now(const goc__netw *nw, const char *address, bool passive,
+                                      goc_addr *out, int max);
+
 /* Go's Addr.String() of a socket address into buf; the length, or -ENOSPC. */
 GOC_INTERNAL int goc__addr_format(const struct sockaddr *sa, socklen_t len, char *buf,
                                   size_t size);

@@ -21,9 +21,19 @@
  * is evicted first: its waiters fail with -ECANCELED, and so does every
  * wait until goc_fd_forget, so that no wait can start between the two.
  *
- * Lock order: a deadline timer's lock, then pd->lock. A waiter arms its
- * timer before it takes pd->lock; a timer that fires before the waiter has
- * registered marks it timed out (under pd->lock), which the waiter sees
+ * Contexts (goc_fd_wait_ctx, net.c's _ctx calls): a wait bounded by a
+ * context registers a watcher on it (context.h) the first time it would
+ * park; the watcher, run by the canceller, stores the context's error in
+ * the caller's goc__fd_ctx and kicks, as a deadline mover does. No
+ * goroutine, no allocation, and nothing at all for a call that does not
+ * wait.
+ *
+ * Lock order: a deadline timer's lock, then pd->lock; a context's lock,
+ * then pd->lock (a watcher's kick). Nothing is taken under pd->lock. A
+ * waiter arms its timer and starts its watcher without pd->lock, then
+ * looks at everything again under it; a timer that fires before the waiter
+ * has registered marks it timed out (under pd->lock), and a watcher stores
+ * the error before its kick takes pd->lock, so the waiter sees either
  * before it parks.
  *
  * The poller: an idle P blocks in epoll_pwait2 (nanosecond timeouts; plain
@@ -155,10 +165,44 @@ static int consume(struct pd *pd, int events)
     return ready;
 }
 
+/* ---- Contexts (goc__fd_ctx) ---- */
+
+/* The context ended: under its lock (context.h), so this only takes
+ * pd->lock, which is never held while a context's lock is taken, and
+ * readies the waiter. */
+static void fd_ctx_fire(goc__ctx_watch *watch, int err)
+{
+    goc__fd_ctx *fc = watch->arg;
+    atomic_store_explicit(&fc->err, err, memory_order_release);
+    goc__fd_kick(fc->fd, fc->events);
+}
+
+/* Without pd->lock: the watcher's kick takes it under the context's lock. */
+static void fd_ctx_start(goc__fd_ctx *fc, int fd, int events)
+{
+    fc->fd = fd;
+    fc->events = events;
+    fc->on = true;
+    int err = goc__ctx_watch_start(fc->ctx, &fc->watch, fd_ctx_fire, fc);
+    if (err) /* ended already: the watcher never runs */
+        atomic_store_explicit(&fc->err, err, memory_order_relaxed);
+}
+
+void goc__fd_ctx_stop(goc__fd_ctx *fc)
+{
+    if (fc && fc->on) {
+        goc__ctx_watch_stop(&fc->watch);
+        fc->on = false;
+    }
+}
+
 /* goc_fd_wait with the deadline read from *dl, which another goroutine may
  * move meanwhile (then calling goc__fd_kick): returns 0 when it has, for the
- * caller to look again. */
-int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
+ * caller to look again; and bounded by fc's context. The checks run under
+ * pd->lock, and are run again after anything done without it (arming the
+ * deadline timer, starting the context's watcher: lock order), so the
+ * wait registers in the same critical section as its last look. */
+int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl, goc__fd_ctx *fc)
 {
     if (fd < 0)
         return -EBADF;
@@ -173,73 +217,82 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl)
     if (!pd)
         return fd >= CHUNK * CHUNKS ? -EBADF : -ENOMEM;
 
-    pd_lock(pd);
-    /* Read under pd->lock: a mover of the deadline stores it, then takes
-     * pd->lock to kick, so a change is seen here or finds us registered. */
-    int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
-    if (pd->closing) {
-        pd_unlock(pd);
-        return -ECANCELED;
-    }
-    if (drained && pd->hup) { /* the end of the stream may wait behind the data */
-        pd_unlock(pd);
-        return GOC_FD_READ;
-    }
-    if (!pd->registered) {
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                 .data.ptr = pd};
-        if (epoll_ctl(np.ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) {
-            int err = -errno;
-            pd_unlock(pd);
-            return err;
-        }
-        pd->registered = true;
-        pd->rready = pd->wready = pd->hup = false;
-    }
-    int ready = consume(pd, events);
-    if (ready) {
-        pd_unlock(pd);
-        return ready;
-    }
-    if (deadline && deadline <= goc__nanotime()) {
-        pd_unlock(pd);
-        return -ETIMEDOUT;
-    }
-    if (((events & GOC_FD_READ) && pd->r) || ((events & GOC_FD_WRITE) && pd->w)) {
-        pd_unlock(pd);
-        return -EBUSY; /* one reader and one writer at a time, as Go's */
-    }
-
     struct waiter w = {.g = goc__getg(), .events = events, .pd = pd};
+    int64_t armed = 0; /* the deadline the timer is armed for */
     int res;
-    if (deadline) {
-        /* The timer is armed without pd->lock (lock order); whatever came
-         * meanwhile is looked at again. */
-        pd_unlock(pd);
-        w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
-        w.tmr.idx = -1;
-        w.tmr.fire = deadline_fire;
-        w.tmr.arg = &w;
-        goc__tmr_start(&w.tmr, deadline);
+    for (;;) {
         pd_lock(pd);
-        ready = consume(pd, events);
-        if (ready || w.timedout || pd->closing ||
-            atomic_load_explicit(dl, memory_order_acquire) != deadline) {
-            pd_unlock(pd);
-            res = ready ? ready : w.timedout ? -ETIMEDOUT : pd->closing ? -ECANCELED : 0;
-            goto out;
+        /* Read under pd->lock: a mover of the deadline (or a context's
+         * watcher) stores, then takes pd->lock to kick, so a change is seen
+         * here or finds us registered. */
+        int64_t deadline = atomic_load_explicit(dl, memory_order_acquire);
+        if (pd->closing) {
+            res = -ECANCELED;
+            break;
         }
+        if (fc && (res = atomic_load_explicit(&fc->err, memory_order_acquire)))
+            break;
+        if (drained && pd->hup) { /* the end of the stream may wait behind the data */
+            res = GOC_FD_READ;
+            break;
+        }
+        if (!pd->registered) {
+            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                     .data.ptr = pd};
+            if (epoll_ctl(np.ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) {
+                res = -errno;
+                break;
+            }
+            pd->registered = true;
+            pd->rready = pd->wready = pd->hup = false;
+        }
+        if ((res = consume(pd, events)))
+            break;
+        if (armed && armed != deadline) { /* moved since the timer was armed */
+            res = 0;
+            break;
+        }
+        if (w.timedout || (deadline && deadline <= goc__nanotime())) {
+            res = -ETIMEDOUT;
+            break;
+        }
+        if (((events & GOC_FD_READ) && pd->r) || ((events & GOC_FD_WRITE) && pd->w)) {
+            res = -EBUSY; /* one reader and one writer at a time, as Go's */
+            break;
+        }
+        bool arm = deadline && !armed, watch = fc && !fc->on;
+        if (arm || watch) {
+            pd_unlock(pd);
+            if (arm) {
+                w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
+                w.tmr.idx = -1;
+                w.tmr.fire = deadline_fire;
+                w.tmr.arg = &w;
+                goc__tmr_start(&w.tmr, deadline);
+                armed = deadline;
+            }
+            if (watch)
+                fd_ctx_start(fc, fd, events);
+            continue; /* look again: whatever came meanwhile */
+        }
+        if (events & GOC_FD_READ)
+            pd->r = &w;
+        if (events & GOC_FD_WRITE)
+            pd->w = &w;
+        atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+        goc__park(unlock_pd, pd, "IO wait");
+        atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+        res = w.result; /* an edge handed to a waiter sets no flag: nothing to consume */
+        if (res == 0 && fc) { /* a kick: the context's, if it has ended */
+            int err = atomic_load_explicit(&fc->err, memory_order_acquire);
+            if (err)
+                res = err;
+        }
+        goto out;
     }
-    if (events & GOC_FD_READ)
-        pd->r = &w;
-    if (events & GOC_FD_WRITE)
-        pd->w = &w;
-    atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-    goc__park(unlock_pd, pd, "IO wait");
-    atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-    res = w.result; /* an edge handed to a waiter sets no flag: nothing to consume */
+    pd_unlock(pd);
 out:
-    if (deadline)
+    if (armed)
         goc__tmr_stop_sync(&w.tmr);
     return res;
 }
@@ -247,7 +300,24 @@ out:
 int goc_fd_wait(int fd, int events, int64_t deadline)
 {
     _Atomic int64_t dl = deadline;
-    return goc__fd_wait_dl(fd, events, &dl);
+    int r;
+    while ((r = goc__fd_wait_dl(fd, events, &dl, NULL)) == 0)
+        ; /* a stray kick (netpoll.h): dl never moves */
+    return r;
+}
+
+int goc_fd_wait_ctx(int fd, int events, goc_ctx *ctx)
+{
+    int err = goc_ctx_err(ctx);
+    if (err)
+        return err;
+    _Atomic int64_t none = 0;
+    goc__fd_ctx fc = GOC__FD_CTX_INIT(ctx);
+    int r;
+    while ((r = goc__fd_wait_dl(fd, events, &none, &fc)) == 0)
+        ;
+    goc__fd_ctx_stop(&fc);
+    return r;
 }
 
 void goc__fd_kick(int fd, int events)

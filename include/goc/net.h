@@ -34,6 +34,24 @@
  * a number or a service name ("http"). A unix address is a path, or
  * "@name" for Linux's abstract namespace.
  *
+ * Contexts (goc/context.h). goc_fd_wait_ctx, goc_dial_ctx, goc_accept_ctx,
+ * goc_conn_read_ctx and goc_conn_write_ctx are the calls bounded by a
+ * context as well: when ctx ends, the call in progress returns the
+ * context's error (goc_ctx_err: -ECANCELED for a cancel, -ETIMEDOUT for its
+ * deadline), at once if ctx has ended already (before looking at the
+ * descriptor). Nothing else changes: the object's own deadlines still
+ * apply, and a connection or listener stays usable after a call that its
+ * context ended, as in Go, where a cancelled call just returns (a read
+ * loses nothing: bytes that came meanwhile are there for the next read; a
+ * write may have sent a prefix, as with a deadline). Note that -ECANCELED
+ * also means "closed meanwhile": ask goc_ctx_err(ctx) to tell them apart.
+ * The context's watch costs nothing until a call has to wait (one check of
+ * goc_ctx_err), then a link in the context's list for as long as it
+ * waits: no goroutine, no allocation. The context bounds the waits for the
+ * descriptor, not a wait for this object's turn behind another goroutine's
+ * read (write, accept) in progress on it, which ends when that call does.
+ * ctx must not be NULL (goc_background() for none).
+ *
  * Deadlines are absolute goc_now() instants (goc/time.h), 0 for none, with
  * Go's semantics: a deadline applies to every call in progress and every
  * later call until it is changed; once it has passed, calls fail with
@@ -60,6 +78,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "context.h"
 #include "runtime.h"
 
 #ifdef __cplusplus
@@ -100,6 +119,11 @@ extern "C" {
  * blocks. */
 GOC_API int goc_fd_wait(int fd, int events, int64_t deadline);
 
+/* goc_fd_wait bounded by ctx instead of a deadline: returns the events that
+ * are ready, or goc_ctx_err(ctx) once ctx ends (at once if it has), or the
+ * other errors of goc_fd_wait. Parks; from a plain thread, blocks. */
+GOC_API int goc_fd_wait_ctx(int fd, int events, goc_ctx *ctx);
+
 /* Forgets fd: goroutines waiting on it return -ECANCELED; the registration
  * is removed. Call it before closing fd yourself. */
 GOC_API void goc_fd_forget(int fd);
@@ -126,6 +150,10 @@ GOC_API int goc_listen(const char *network, const char *address, goc_listener **
  * -ETIMEDOUT, -ECANCELED (closed meanwhile), or another negative errno
  * (-EMFILE when out of descriptors: the listener stays usable). Parks. */
 GOC_API int goc_accept(goc_listener *l, goc_conn **out);
+
+/* goc_accept bounded by ctx too (top of this file): goc_ctx_err(ctx) once
+ * ctx ends. Parks. */
+GOC_API int goc_accept_ctx(goc_listener *l, goc_conn **out, goc_ctx *ctx);
 
 /* Deadline for goc_accept (absolute goc_now() instant; 0: none). */
 GOC_API int goc_listener_set_deadline(goc_listener *l, int64_t deadline);
@@ -158,11 +186,25 @@ GOC_API int goc_dial(const char *network, const char *address, goc_conn **out);
 GOC_API int goc_dial_timeout(const char *network, const char *address, int64_t timeout,
                              goc_conn **out);
 
+/* net.DialContext (ctx first, as in Go): as goc_dial, bounded by ctx from
+ * start to end: its deadline, if any, is the dial's (shared among several
+ * addresses as goc_dial_timeout shares its time), and when ctx ends the
+ * dial returns goc_ctx_err(ctx) at once, also while a name is being
+ * resolved: a getaddrinfo already running cannot be stopped, so it goes on
+ * in a goroutine of its own, on a goc_blocking thread, and its late result
+ * is dropped when it comes. Parks. */
+GOC_API int goc_dial_ctx(goc_ctx *ctx, const char *network, const char *address,
+                         goc_conn **out);
+
 /* Conn.Read: reads up to n bytes (one datagram for udp/unixgram). Returns
  * the bytes read (> 0), 0 at end of stream (the peer closed or shut down
  * its writing half; also when n is 0), or a negative errno: -ETIMEDOUT,
  * -ECONNRESET, -ECANCELED, ... Parks until some data is there. */
 GOC_API ssize_t goc_conn_read(goc_conn *c, void *buf, size_t n);
+
+/* goc_conn_read bounded by ctx too (top of this file): goc_ctx_err(ctx)
+ * once ctx ends; the read deadline still applies. Parks. */
+GOC_API ssize_t goc_conn_read_ctx(goc_conn *c, void *buf, size_t n, goc_ctx *ctx);
 
 /* Reads exactly n bytes (io.ReadFull). Returns n; 0 if the stream ended
  * before the first byte (io.EOF); -EPIPE if it ended after some (Go's
@@ -175,6 +217,11 @@ GOC_API ssize_t goc_conn_read_full(goc_conn *c, void *buf, size_t n);
  * after which an unknown prefix of buf may have been sent. For udp, one
  * datagram (-EMSGSIZE if too big). Parks. */
 GOC_API ssize_t goc_conn_write(goc_conn *c, const void *buf, size_t n);
+
+/* goc_conn_write bounded by ctx too (top of this file): goc_ctx_err(ctx)
+ * once ctx ends, an unknown prefix of buf having been sent; the write
+ * deadline still applies. Parks. */
+GOC_API ssize_t goc_conn_write_ctx(goc_conn *c, const void *buf, size_t n, goc_ctx *ctx);
 
 /* io.WriteString(c, s): goc_conn_write of strlen(s) bytes. */
 GOC_API ssize_t goc_conn_write_string(goc_conn *c, const char *s);
