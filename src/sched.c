@@ -1013,6 +1013,13 @@ static goc_g *findrunnable(goc_p *p)
  * it again. Returns true once it is back in use; false if it stays. */
 static bool spare_retire(goc_p *p)
 {
+    if (atomic_load_explicit(&sched.nspare, memory_order_acquire) <=
+        atomic_load_explicit(&sched.nstuck, memory_order_acquire))
+        return false;
+    /* Timers first, while p still counts as a P in use and not idle: a
+     * timer between two heaps is invisible to the deadlock check, which
+     * must then see p busy. (Only p's own goroutines add to its heap.) */
+    goc__timers_move(p, &sched.allp[p->id % sched.nprocs]);
     goc__spin_lock(&sched.lock);
     if (atomic_load_explicit(&sched.nspare, memory_order_relaxed) <=
         atomic_load_explicit(&sched.nstuck, memory_order_relaxed)) {
@@ -1026,7 +1033,6 @@ static bool spare_retire(goc_p *p)
     goc__spin_unlock(&sched.lock);
     reset_spinning(p);
     /* Only p puts on its own queues, and it just found them empty. */
-    goc__timers_move(p, &sched.allp[p->id % sched.nprocs]);
     goc__spin_lock(&sched.lock);
     checkdead_locked(); /* p may have been the last P not idle */
     goc__spin_unlock(&sched.lock);

@@ -110,8 +110,14 @@ static struct proc *spawn(const char *name, const char *arg1, const char *arg2,
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
     char *argv[] = {path, (char *)arg1, (char *)(arg1 ? arg2 : NULL), NULL};
+    /* Under an emulator (the AArch64 build runs in qemu-user) the child
+     * needs it too (tests/test.h, run_child). */
+    const char *runner = getenv("GOC_TEST_RUNNER");
+    char *rargv[] = {(char *)runner, path, (char *)arg1, (char *)(arg1 ? arg2 : NULL), NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
+    int rc = runner && *runner
+                 ? posix_spawnp(&pid, runner, &fa, &attr, rargv, (char **)envp)
+                 : posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
