@@ -320,6 +320,23 @@ int goc_fd_wait_ctx(int fd, int events, goc_ctx *ctx)
     return r;
 }
 
+/* Takes pd's waiters for events off it (pd->lock held), each to resume with
+ * result; the caller readies them with ready_taken once the lock is down. */
+static void take_waiters(struct pd *pd, int events, int result, goc_g *wake[2])
+{
+    if ((events & GOC_FD_READ) && pd->r)
+        wake[0] = take(pd, pd->r, result);
+    if ((events & GOC_FD_WRITE) && pd->w)
+        wake[1] = take(pd, pd->w, result);
+}
+
+static void ready_taken(goc_g *wake[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (wake[i] && (i == 0 || wake[1] != wake[0]))
+            goc__ready(wake[i]);
+}
+
 void goc__fd_kick(int fd, int events)
 {
     struct pd *pd = pd_get(fd, false);
@@ -327,14 +344,9 @@ void goc__fd_kick(int fd, int events)
         return;
     goc_g *wake[2] = {NULL, NULL};
     pd_lock(pd);
-    if ((events & GOC_FD_READ) && pd->r)
-        wake[0] = take(pd, pd->r, 0);
-    if ((events & GOC_FD_WRITE) && pd->w)
-        wake[1] = take(pd, pd->w, 0);
+    take_waiters(pd, events, 0, wake);
     pd_unlock(pd);
-    for (int i = 0; i < 2; i++)
-        if (wake[i])
-            goc__ready(wake[i]);
+    ready_taken(wake);
 }
 
 void goc__fd_evict(int fd)
@@ -345,14 +357,9 @@ void goc__fd_evict(int fd)
     goc_g *wake[2] = {NULL, NULL};
     pd_lock(pd);
     pd->closing = true;
-    if (pd->r)
-        wake[0] = take(pd, pd->r, -ECANCELED);
-    if (pd->w)
-        wake[1] = take(pd, pd->w, -ECANCELED);
+    take_waiters(pd, GOC_FD_READ | GOC_FD_WRITE, -ECANCELED, wake);
     pd_unlock(pd);
-    for (int i = 0; i < 2; i++)
-        if (wake[i])
-            goc__ready(wake[i]);
+    ready_taken(wake);
 }
 
 void goc_fd_forget(int fd)
@@ -367,14 +374,9 @@ void goc_fd_forget(int fd)
     pd->registered = false;
     pd->closing = false;
     pd->rready = pd->wready = pd->hup = false;
-    if (pd->r)
-        wake[0] = take(pd, pd->r, -ECANCELED);
-    if (pd->w)
-        wake[1] = take(pd, pd->w, -ECANCELED);
+    take_waiters(pd, GOC_FD_READ | GOC_FD_WRITE, -ECANCELED, wake);
     pd_unlock(pd);
-    for (int i = 0; i < 2; i++)
-        if (wake[i])
-            goc__ready(wake[i]);
+    ready_taken(wake);
 }
 
 int goc_fd_close(int fd)
@@ -451,9 +453,7 @@ static void np_poll(goc_p *p, int64_t deadline)
                 pd->wready = true;
         }
         pd_unlock(pd);
-        for (int k = 0; k < 2; k++)
-            if (wake[k] && (k == 0 || wake[1] != wake[0]))
-                goc__ready(wake[k]);
+        ready_taken(wake);
     }
 }
 
