@@ -298,10 +298,13 @@ TEST(du)
                                    * was walked before the key was read */
     st = run_example("du", ARGS(wide), "\n");
     CHECK(st == 0);
+    /* Under TSan or an emulator the reader thread starts so slowly that
+     * the walk may end first (the check is a race in principle): there
+     * only the clean exit is checked. */
 #if !defined(GOC_SANITIZE_THREAD)
-    /* (Under TSan the reader thread starts so slowly that the walk may end
-     * first: there only the clean exit is checked.) */
-    CHECK(!strstr(out, " files "));
+    const char *emulator = getenv("GOC_TEST_RUNNER");
+    if (!emulator || !*emulator)
+        CHECK(!strstr(out, " files "));
 #endif
     if (st != 0)
         fprintf(stderr, "du cancelled: status %d, output:\n%s\n", st, out);
