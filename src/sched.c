@@ -97,8 +97,7 @@ static struct {
     int nprocs;                 /* GOMAXPROCS: the worker Ps */
     int nprocs_req;
     _Atomic int32_t nallp;      /* Ps that exist: workers, then spares */
-    _Atomic int32_t nactive;    /* Ps in use: nprocs + nspare (sched.lock to change) */
-    _Atomic int32_t nspare;     /* spares in use */
+    _Atomic int32_t nspare;     /* spares in use (sched.lock to change) */
     _Atomic int32_t nstuck;     /* Ps the monitor saw stuck at its last look */
     _Atomic bool single;        /* one P: its ring needs no atomic RMW (st_enter) */
     bool sysmon;                /* the monitor runs */
@@ -133,13 +132,16 @@ int goc__sched_nspare_active(void)
     return atomic_load_explicit(&sched.nspare, memory_order_acquire);
 }
 
+/* Ps in use: the workers and the spares in use. */
+static inline int32_t nactive(void) { return sched.nprocs + goc__sched_nspare_active(); }
+
 goc_p *goc__sched_allp(int i) { return &sched.allp[i]; }
 
 void *goc__sched_tls_sync(void) { return &sched.started; }
 
 bool goc__sched_others_running(void)
 {
-    return atomic_load_explicit(&sched.nactive, memory_order_relaxed) >
+    return nactive() >
            atomic_load_explicit(&sched.npidle, memory_order_relaxed) +
                               atomic_load_explicit(&sched.nspinning, memory_order_relaxed) + 1;
 }
@@ -496,7 +498,7 @@ static void checkdead_locked(void)
     if (!goc__main_mode() || atomic_load_explicit(&sched.stopping, memory_order_acquire))
         return;
     if (atomic_load_explicit(&sched.npidle, memory_order_acquire) !=
-        atomic_load_explicit(&sched.nactive, memory_order_acquire))
+        nactive())
         return;
     if (atomic_load_explicit(&sched.outside, memory_order_acquire) > 0)
         return;
@@ -527,7 +529,7 @@ void goc__thread_outside_dec(void)
     if (atomic_fetch_sub_explicit(&sched.outside, 1, memory_order_acq_rel) == 1 &&
         atomic_load_explicit(&sched.started, memory_order_acquire) &&
         atomic_load_explicit(&sched.npidle, memory_order_acquire) ==
-            atomic_load_explicit(&sched.nactive, memory_order_acquire)) {
+            nactive()) {
         goc__spin_lock(&sched.lock);
         checkdead_locked();
         goc__spin_unlock(&sched.lock);
@@ -933,7 +935,7 @@ static goc_g *findrunnable(goc_p *p)
             g = runq_next_local(p);
         if (!g && goc__sched_nallp() > 1) {
             if (!p->spinning) {
-                int32_t busy = atomic_load_explicit(&sched.nactive, memory_order_acquire) -
+                int32_t busy = nactive() -
                                atomic_load_explicit(&sched.npidle, memory_order_acquire);
                 if (2 * atomic_load_explicit(&sched.nspinning, memory_order_acquire) < busy) {
                     p->spinning = true;
@@ -1029,7 +1031,6 @@ static bool spare_retire(goc_p *p)
     atomic_store_explicit(&p->wake, 0, memory_order_relaxed);
     atomic_store_explicit(&p->dormant, true, memory_order_relaxed);
     atomic_fetch_sub_explicit(&sched.nspare, 1, memory_order_acq_rel);
-    atomic_fetch_sub_explicit(&sched.nactive, 1, memory_order_acq_rel);
     goc__spin_unlock(&sched.lock);
     reset_spinning(p);
     /* Only p puts on its own queues, and it just found them empty. */
@@ -1097,7 +1098,6 @@ static bool spare_start(void)
     if (p) {
         atomic_store_explicit(&p->dormant, false, memory_order_release);
         atomic_fetch_add_explicit(&sched.nspare, 1, memory_order_acq_rel);
-        atomic_fetch_add_explicit(&sched.nactive, 1, memory_order_acq_rel);
     }
     goc__spin_unlock(&sched.lock);
     if (!p)
@@ -1142,7 +1142,7 @@ static bool sysmon_look(uint32_t *last, int64_t *since)
         return busy;
     /* Every P in use is stuck: nobody serves the global queue, the poller
      * or the timers. */
-    if (!work && nstuck == atomic_load_explicit(&sched.nactive, memory_order_acquire))
+    if (!work && nstuck == nactive())
         work = atomic_load_explicit(&sched.runqsize, memory_order_acquire) > 0 ||
                atomic_load_explicit(&goc__netpoll_nwait, memory_order_acquire) > 0 ||
                goc__timers_next() <= now + STUCK_NS;
@@ -1250,7 +1250,6 @@ static void sched_init(void)
     for (int i = 0; i < n; i++)
         p_init(&sched.allp[i], i);
     atomic_store_explicit(&sched.nallp, n, memory_order_relaxed);
-    atomic_store_explicit(&sched.nactive, n, memory_order_relaxed);
     atomic_store_explicit(&sched.started, true, memory_order_release);
     for (int i = 0; i < n; i++)
         start_thread(worker_main, &sched.allp[i]);
