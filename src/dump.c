@@ -145,7 +145,7 @@ static void dump_all(int fd)
     goc_g *cur = p ? p->curg : NULL;
     if (cur && (cur->flags & G_SYSTEM))
         cur = NULL;
-    int64_t now = goc__nanotime_coarse();
+    int64_t now = goc__nanotime();
     if (cur)
         dump_one(cur, &w, now);
     struct dump_ctx c = {&w, cur, now};

@@ -100,6 +100,7 @@ static struct {
     _Atomic int32_t nspare;     /* spares in use (sched.lock to change) */
     _Atomic int32_t nstuck;     /* Ps the monitor saw stuck at its last look */
     _Atomic bool single;        /* one P: its ring needs no atomic RMW (st_enter) */
+    _Atomic int64_t clock;      /* goc__nanotime() at the monitor's last look; 0: none */
     bool sysmon;                /* the monitor runs */
     goc_p *allp;                /* nprocs + MAX_SPARE, the spares set up on demand */
     const goc_poller *poller;
@@ -653,8 +654,36 @@ static inline bool timers_due(goc_p *p)
  * straight to it when p has one queued, else to the scheduler on g0. */
 static void schedule_from(goc_p *p, goc_g *g)
 {
-    goc_g *next = timers_due(p) || io_check_due(p) ? NULL : runq_next_local(p);
+    if (unlikely(timers_due(p) || io_check_due(p))) {
+        switch_to(p, g, &p->g0);
+        return;
+    }
+    if (st_enter(p)) {
+        /* One P and a G in runnext (the one g just readied, in a
+         * ping-pong): runq_next_local's choice, with plain stores. The
+         * section ends in post_switch. */
+        goc_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        if (likely(next && p->nextstreak < RUNNEXT_STREAK && p->globtick > 1 &&
+                   !atomic_load_explicit(&sched.stopping, memory_order_relaxed))) {
+            atomic_store_explicit(&p->runnext, NULL, memory_order_relaxed);
+            p->nextstreak++;
+            p->globtick--;
+            switch_to(p, g, next);
+            return;
+        }
+        st_exit(p);
+    }
+    goc_g *next = runq_next_local(p);
     switch_to(p, g, next ? next : &p->g0);
+}
+
+/* When a goroutine began to wait, for the dump: the monitor's clock, at most
+ * one of its periods old (20 ms while every P idles), saves a clock read on
+ * every park; without the monitor, the coarse clock. Never ahead of now. */
+static int64_t wait_clock(void)
+{
+    int64_t t = atomic_load_explicit(&sched.clock, memory_order_relaxed);
+    return t ? t : goc__nanotime_coarse();
 }
 
 void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reason)
@@ -662,7 +691,7 @@ void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reas
     goc_g *g = goc__getg();
     g->param = NULL;
     g->waitreason = reason;
-    g->waitsince = goc__nanotime_coarse();
+    g->waitsince = wait_clock();
     if (g->flags & G_THREAD) {
         atomic_store_explicit(&g->wake, 0, memory_order_relaxed);
         atomic_store_explicit(&g->status, G_WAITING, memory_order_release);
@@ -708,6 +737,16 @@ void goc__ready(goc_g *g)
         goc__fatal("goc__ready of a goroutine that is not waiting");
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
     goc_p *p = goc__getp();
+    if (p && st_enter(p)) {
+        /* One P: runq_put's runnext swap with plain stores, and no idle P
+         * to wake. */
+        goc_g *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+        atomic_store_explicit(&p->runnext, g, memory_order_relaxed);
+        if (old)
+            runq_put_ring(p, old);
+        st_exit(p);
+        return;
+    }
     if (p) {
         runq_put(p, g, true);
     } else {
@@ -744,7 +783,30 @@ void goc_yield(void)
     goc_g *g = p->curg;
     if (unlikely(g->flags & G_SYSTEM))
         return;
-    goc_g *next = timers_due(p) || io_check_due(p) ? &p->g0 : runq_next_local(p);
+    bool detour = timers_due(p) || io_check_due(p);
+    if (likely(!detour) && st_enter(p)) {
+        /* One P, runnext empty, the ring not: g goes to the tail and the
+         * head runs, the same choice runq_next_local makes, in one pass
+         * over the ring with plain stores (no thief exists). A full ring
+         * works too: g takes the slot its head just left. */
+        uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
+        uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+        if (likely(t != h && p->globtick > 1 &&
+                   !atomic_load_explicit(&p->runnext, memory_order_relaxed) &&
+                   !atomic_load_explicit(&sched.stopping, memory_order_relaxed))) {
+            goc_g *next = atomic_load_explicit(&p->runq[h % RUNQ_SIZE], memory_order_relaxed);
+            atomic_store_explicit(&p->runq[t % RUNQ_SIZE], g, memory_order_relaxed);
+            atomic_store_explicit(&p->runqhead, h + 1, memory_order_relaxed);
+            atomic_store_explicit(&p->runqtail, t + 1, memory_order_relaxed);
+            p->globtick--;
+            p->nextstreak = 0;
+            atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+            switch_to(p, g, next); /* post_switch ends the section */
+            return;
+        }
+        st_exit(p);
+    }
+    goc_g *next = detour ? &p->g0 : runq_next_local(p);
     if (!next && !(next = globq_get(p, 0)))
         return; /* nothing else to run here */
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
@@ -1138,6 +1200,7 @@ static bool sysmon_look(uint32_t *last, int64_t *since)
             work = true;
     }
     atomic_store_explicit(&sched.nstuck, nstuck, memory_order_release);
+    atomic_store_explicit(&sched.clock, now, memory_order_relaxed);
     if (!nstuck)
         return busy;
     /* Every P in use is stuck: nobody serves the global queue, the poller
