@@ -53,6 +53,9 @@
  * spare runs, the monitor turns that off for good with a Dekker handshake
  * (st_enter): the P marks each such operation in p->st_op, the monitor
  * clears sched.single, issues membarrier, and waits for st_op to drop.
+ * The hot paths (yield, park, ready) have one-P forms that make the same
+ * choice as the general code in one pass with plain stores; a section
+ * opened before a switch ends in post_switch, on the next G's stack.
  *
  * Deadlock: when the last P goes idle (under goc_main), nothing is queued,
  * no plain thread that uses goc is running outside it, no timer is pending
@@ -805,6 +808,10 @@ void goc_yield(void)
             return;
         }
         st_exit(p);
+    } else if (likely(!detour) && !atomic_load_explicit(&p->runnext, memory_order_relaxed) &&
+               runq_len(p) == 0 &&
+               atomic_load_explicit(&sched.runqsize, memory_order_relaxed) == 0) {
+        return; /* nothing else to run here: the common case with many Ps */
     }
     goc_g *next = detour ? &p->g0 : runq_next_local(p);
     if (!next && !(next = globq_get(p, 0)))
