@@ -229,19 +229,12 @@ static int run_all(void)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } scenarios[] = {
+    static const struct test_scenario scenarios[] = {
         {"deadlock", sc_deadlock},     {"goexit_main", sc_goexit_main},
         {"thread_can_wake", sc_thread_can_wake}, {"overflow", sc_overflow},
         {"canary", sc_canary},         {"sigquit", sc_sigquit},
     };
-    if (argc > 1) {
-        for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
-            if (!strcmp(argv[1], scenarios[i].name))
-                return goc_main(scenarios[i].fn, argc, argv);
-        return 127;
-    }
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return run_all();
 }
