@@ -43,6 +43,17 @@ static struct proc *server(const char *name, const char *const *env, char *addr)
     return NULL;
 }
 
+/* examples/<client> against examples/<server_name> on 127.0.0.1:0 (started
+ * with env): both started, or false. */
+static bool client_of(const char *server_name, const char *const *env, const char *client,
+                      struct proc **srv, struct proc **nc)
+{
+    char addr[GOC_ADDRSTRLEN];
+    if (!(*srv = server(server_name, env, addr)))
+        return false;
+    return (*nc = spawn(client, addr, NULL)) != NULL;
+}
+
 /* ---- Lines ---- */
 
 static goc_conn *dial(const char *addr)
@@ -224,11 +235,8 @@ TEST(reverb2_shouts_at_once) { reverb_test("reverb2", false); }
 
 TEST(netcat1_copies_until_the_server_goes)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("clock2", fast_clock, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat1", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("clock2", fast_clock, "netcat1", &srv, &nc));
     for (int i = 0; i < 3; i++)
         CHECK(is_clock(next_line(nc->out_lines)));
     CHECK(proc_stop(srv));
@@ -237,11 +245,8 @@ TEST(netcat1_copies_until_the_server_goes)
 
 TEST(netcat2_stdin_and_stdout_at_once)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("reverb1", fast_reverb, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat2", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("reverb1", fast_reverb, "netcat2", &srv, &nc));
     CHECK(write(nc->in, "Hello?\n", 7) == 7);
     CHECK(expect_line(nc->out_lines, "\t HELLO?"));
     CHECK(expect_line(nc->out_lines, "\t Hello?"));
@@ -254,11 +259,8 @@ TEST(netcat2_stdin_and_stdout_at_once)
 
 TEST(netcat3_waits_for_the_last_echo)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("reverb2", fast_reverb, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat3", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("reverb2", fast_reverb, "netcat3", &srv, &nc));
     static const char *const shouts[] = {"Is there anybody there?", "Yooo-hooo!"};
     CHECK(write(nc->in, "Is there anybody there?\nYooo-hooo!\n", 35) == 35);
     proc_close_stdin(nc); /* ^D before any echo */

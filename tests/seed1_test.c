@@ -38,7 +38,7 @@ struct child {
 
 /* Starts examples/<name> with up to two arguments (NULL: none) and env
  * entries (NULL-ended, may be NULL); NULL if it cannot be started. Ended
- * by child_wait. */
+ * by child_end or child_wait. */
 static struct child *spawn(const char *name, const char *arg1, const char *arg2,
                            const char *const *env)
 {
@@ -98,21 +98,6 @@ static bool wait_listening(struct child *c, int n, const char *const *names,
     return seen == n;
 }
 
-/* The rest of stdout into out, the rest of stderr's lines (prefixes
- * stripped) into lines; both until their end. */
-static void read_rest(struct child *c, char *out, size_t outsz, char *lines, size_t linesz)
-{
-    proc_read_lines(c->proc->out_lines, out, outsz);
-    size_t n = 0;
-    lines[0] = 0;
-    const char *line;
-    while ((line = next_log(c))) {
-        int k = snprintf(lines + n, linesz - n, "%s\n", line);
-        if (k > 0 && (size_t)k < linesz - n)
-            n += (size_t)k;
-    }
-}
-
 /* Waits for the child's end and reaps it; returns its exit status, or
  * 128 + the signal that killed it. On a failure, shows its stderr. */
 static int child_wait(struct child *c)
@@ -125,6 +110,22 @@ static int child_wait(struct child *c)
     proc_free(c->proc);
     free(c);
     return rc;
+}
+
+/* The rest of stdout into out, the rest of stderr's lines (prefixes
+ * stripped) into lines, both until their end; then child_wait. */
+static int child_end(struct child *c, char *out, size_t outsz, char *lines, size_t linesz)
+{
+    proc_read_lines(c->proc->out_lines, out, outsz);
+    size_t n = 0;
+    lines[0] = 0;
+    const char *line;
+    while ((line = next_log(c))) {
+        int k = snprintf(lines + n, linesz - n, "%s\n", line);
+        if (k > 0 && (size_t)k < linesz - n)
+            n += (size_t)k;
+    }
+    return child_wait(c);
 }
 
 /* ---- Lines ---- */
@@ -209,8 +210,7 @@ TEST(serve_stop_demo)
     char addrs[2][GOC_ADDRSTRLEN];
     bool listening = wait_listening(p, 2, names, addrs);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     REQUIRE(listening);
 
     /* The curl session, while both servers were up. */
@@ -250,8 +250,7 @@ TEST(serve_stop_one_fails_all_stop)
         goc_listener_close(taken);
     REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     goc_listener_close(taken);
 
     /* Whichever came first, the app's failure or pprof's mock exit, closed
@@ -320,8 +319,7 @@ TEST(serve_errgroup_shutdown_request)
     CHECK(body && body[0] == 0);
 
     static char out[1 << 12], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(strcmp(out, "errgroup exiting: http: Server closed\n") == 0);
     CHECK(strcmp(log, "server will out...\nshutting down server...\n") == 0);
     goc_conn *unanswered[] = {idle, half};
@@ -345,8 +343,7 @@ static void signal_test(int sig, const char *want)
      * signal is caught. */
     CHECK(kill(p->proc->pid, sig) == 0);
     static char out[1 << 12], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(strcmp(out, want) == 0);
     /* g3's error cancelled ctx: g2 saw it and shut the servers down. */
     CHECK(strcmp(log, "errgroup exit...\nshutting down server...\n") == 0);
@@ -361,8 +358,7 @@ TEST(serve_errgroup_demo)
     struct child *p = spawn("serve_errgroup", NULL, NULL, NULL);
     REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "pong") == 2);
     const char *first = find_line(out, "errgroup exiting: http: Server closed");
     const char *second = find_line(out, "errgroup exiting: get os signal: interrupt");
@@ -382,8 +378,7 @@ TEST(memo_net_one_fetch_per_url)
     char addr[1][GOC_ADDRSTRLEN];
     bool listening = wait_listening(p, 1, names, addr);
     static char out[1 << 16], log[1 << 12];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     REQUIRE(listening);
 
     static const struct {
@@ -423,8 +418,7 @@ TEST(memo_net_demo)
     struct child *p = spawn("memo_net", NULL, NULL, NULL);
     REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 12];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(child_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "24 requests, 4 fetches") == 1);
 }
 
