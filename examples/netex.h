@@ -250,6 +250,17 @@ static inline goc_conn *accept_next(goc_listener *listener)
     }
 }
 
+/* clock2's main, which reverb1 and reverb2 take as it is (the seed shows it
+ * once): listen, then `go handleConn(conn)` for each connection. */
+static inline void serve_each(const char *address, goc_fn handleConn)
+{
+    goc_listener *listener = must_listen(address);
+    for (;;) {
+        goc_conn *conn = accept_next(listener);
+        goc_go(handleConn, conn);
+    }
+}
+
 /* net.Dial("tcp", address) or log.Fatal. */
 static inline goc_conn *must_dial(const char *address)
 {

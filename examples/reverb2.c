@@ -89,15 +89,11 @@ static void handleConn(void *arg)
     goc_conn_close(c);
 }
 
-/* main: clock2's */
+/* main */
 static void serve(const char *address)
 {
     delay = env_millis("REVERB_DELAY_MS", 1000);
-    goc_listener *listener = must_listen(address);
-    for (;;) {
-        goc_conn *conn = accept_next(listener);
-        goc_go(handleConn, conn);
-    }
+    serve_each(address, handleConn); /* clock2's main */
 }
 
 static int demo(void)

@@ -128,6 +128,14 @@ static int child_end(struct child *c, char *out, size_t outsz, char *lines, size
     return child_wait(c);
 }
 
+/* spawn, then child_end: the status, or -1 if it did not start. */
+static int run_to_end(const char *name, const char *arg1, const char *arg2,
+                      const char *const *env, char *out, size_t outsz, char *lines, size_t linesz)
+{
+    struct child *c = spawn(name, arg1, arg2, env);
+    return c ? child_end(c, out, outsz, lines, linesz) : -1;
+}
+
 /* ---- Lines ---- */
 
 /* How many lines of text are exactly line. */
@@ -245,13 +253,11 @@ TEST(serve_stop_one_fails_all_stop)
     char taken_addr[GOC_ADDRSTRLEN];
     goc_listener_addr(taken, taken_addr, sizeof taken_addr);
     static const char *const env[] = {"SERVE_STOP_MOCK_EXIT_MS=200", NULL};
-    struct child *p = spawn("serve_stop", taken_addr, "127.0.0.1:0", env);
-    if (!p)
-        goc_listener_close(taken);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
+    int st = run_to_end("serve_stop", taken_addr, "127.0.0.1:0", env, out, sizeof out, log,
+                        sizeof log);
     goc_listener_close(taken);
+    CHECK(st == 0);
 
     /* Whichever came first, the app's failure or pprof's mock exit, closed
      * stop: the debug server was shut down (once), and main got both
@@ -355,10 +361,8 @@ TEST(serve_errgroup_sigint) { signal_test(SIGINT, "errgroup exiting: get os sign
 
 TEST(serve_errgroup_demo)
 {
-    struct child *p = spawn("serve_errgroup", NULL, NULL, NULL);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
+    CHECK(run_to_end("serve_errgroup", NULL, NULL, NULL, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "pong") == 2);
     const char *first = find_line(out, "errgroup exiting: http: Server closed");
     const char *second = find_line(out, "errgroup exiting: get os signal: interrupt");
@@ -415,10 +419,8 @@ TEST(memo_net_one_fetch_per_url)
 
 TEST(memo_net_demo)
 {
-    struct child *p = spawn("memo_net", NULL, NULL, NULL);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 12];
-    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
+    CHECK(run_to_end("memo_net", NULL, NULL, NULL, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "24 requests, 4 fetches") == 1);
 }
 
