@@ -138,17 +138,6 @@ static int run_to_end(const char *name, const char *arg1, const char *arg2,
 
 /* ---- Lines ---- */
 
-/* How many lines of text are exactly line. */
-static int count_lines(const char *text, const char *line)
-{
-    int n = 0;
-    size_t len = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            n++;
-    return n;
-}
-
 /* Where line is in text (a whole line), or NULL. */
 static const char *find_line(const char *text, const char *line)
 {
@@ -157,6 +146,15 @@ static const char *find_line(const char *text, const char *line)
         if ((p == text || p[-1] == '\n') && p[len] == '\n')
             return p;
     return NULL;
+}
+
+/* How many lines of text are exactly line. */
+static int count_lines(const char *text, const char *line)
+{
+    int n = 0;
+    for (const char *p = text; (p = find_line(p, line)); p += strlen(line))
+        n++;
+    return n;
 }
 
 static int count_all_lines(const char *text)
