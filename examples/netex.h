@@ -454,11 +454,11 @@ static inline void demo_terminal_close(struct demo_terminal *t, bool output_ende
  * the clients start a sibling. Started with a listen address of
  * 127.0.0.1:0 and, unless env_name is NULL, env_name=<milliseconds>
  * (env_millis(env_name, def_ms): the demo's own environment may set it);
- * its "listening on" line gives the address. (A server in the demo's own process would
- * still be serving, its goroutines parked, when the demo ends; in the ASan
- * build what they hold would read as leaks. A separate process is stopped
- * with SIGTERM instead, and its stdin and stdout are /dev/null, so that it
- * holds none of the demo's pipes.) */
+ * its "listening on" line gives the address. (A server in the demo's own
+ * process would still be serving, its goroutines parked, when the demo
+ * ends; in the ASan build what they hold would read as leaks. A separate
+ * process is stopped with SIGTERM instead, and its stdin and stdout are
+ * /dev/null, so that it holds none of the demo's pipes.) */
 struct demo_server {
     pid_t pid;
     int log_fd; /* its stderr; kept open so that it never gets SIGPIPE */
