@@ -5,7 +5,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <goc/runtime.h>
+#include <goc/sync.h>
 
 static inline double now_ns(void)
 {
@@ -19,6 +23,45 @@ static inline _Noreturn void die(const char *what)
 {
     fprintf(stderr, "%s: %s\n", BENCH_NAME, what);
     exit(1);
+}
+
+/* Runs fn(i) in n goroutines, i = 0 .. n-1, and waits for them all: the
+ * wall time in ns from before the first start to after the last end. */
+static inline double run_goroutines(long n, goc_fn fn)
+{
+    goc_waitgroup wg = GOC_WAITGROUP_INIT;
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++)
+        if (goc_waitgroup_go(&wg, fn, (void *)i) <= 0)
+            die("goc_go failed");
+    goc_waitgroup_wait(&wg);
+    return now_ns() - t0;
+}
+
+/* main's check: the one argument, the benchmark's name; otherwise the
+ * usage line and exit status 1. */
+static inline const char *bench_arg(int argc, char **argv, const char *usage)
+{
+    if (argc != 2) {
+        fprintf(stderr, "%s\n", usage);
+        exit(1);
+    }
+    return argv[1];
+}
+
+/* A benchmark name the program does not know: exit status 1. */
+static inline _Noreturn void bench_unknown(const char *name, const char *usage)
+{
+    fprintf(stderr, "%s: unknown benchmark '%s'\n%s\n", BENCH_NAME, name, usage);
+    exit(1);
+}
+
+/* The one number bench/run.sh reads, on stdout. Returns main's status. */
+static inline int bench_report(double v)
+{
+    printf("%.2f\n", v);
+    fflush(stdout);
+    return 0;
 }
 
 #endif

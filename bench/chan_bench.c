@@ -553,9 +553,8 @@ static const char *const usage =
 
 static int real_main(int argc, char **argv)
 {
-    const char *name = argv[1];
+    const char *name = bench_arg(argc, argv, usage);
     double v;
-    (void)argc;
     if (strcmp(name, "ChanSync") == 0)
         v = bench_chansync(2000000);
     else if (strcmp(name, "ChanProdCons0") == 0)
@@ -582,20 +581,13 @@ static int real_main(int argc, char **argv)
         v = bench_pingpong(getenv("PP_N") ? atol(getenv("PP_N")) : 2000000);
     else if (strcmp(name, "skynet") == 0)
         v = bench_skynet();
-    else {
-        fprintf(stderr, "chan_bench: unknown benchmark '%s'\n%s\n", name, usage);
-        return 1;
-    }
-    printf("%.2f\n", v);
-    fflush(stdout);
-    return 0;
+    else
+        bench_unknown(name, usage);
+    return bench_report(v);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "%s\n", usage);
-        return 1;
-    }
+    bench_arg(argc, argv, usage);
     return goc_main(real_main, argc, argv);
 }

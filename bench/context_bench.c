@@ -44,19 +44,14 @@
 
 static volatile long sink;
 
-/* n goroutines share total iterations of fn; ns per iteration. */
 static goc_waitgroup wg = GOC_WAITGROUP_INIT;
 static long per_g;
 
+/* n goroutines share total iterations of fn; ns per iteration. */
 static double run_par(int n, long total, goc_fn fn)
 {
     per_g = total / n;
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        if (goc_waitgroup_go(&wg, fn, (void *)i) <= 0)
-            die("goc_go failed");
-    goc_waitgroup_wait(&wg);
-    return (now_ns() - t0) / (double)(per_g * n);
+    return run_goroutines(n, fn) / (double)(per_g * n);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -158,11 +153,11 @@ static int nothing(void *arg)
     return 0;
 }
 
+static const char *const usage = "usage: context_bench <benchmark>";
+
 static int bench_main(int argc, char **argv)
 {
-    if (argc != 2)
-        die("usage: context_bench <benchmark>");
-    const char *b = argv[1];
+    const char *b = bench_arg(argc, argv, usage);
     int procs = goc_maxprocs(0);
     double ns;
     if (strcmp(b, "CommonParentCancel") == 0 || strcmp(b, "CommonParentCancel0") == 0) {
@@ -271,10 +266,9 @@ static int bench_main(int argc, char **argv)
         }
         ns = (now_ns() - t0) / N;
     } else {
-        die("unknown benchmark");
+        bench_unknown(b, usage);
     }
-    printf("%.2f\n", ns);
-    return 0;
+    return bench_report(ns);
 }
 
 int main(int argc, char **argv) { return goc_main(bench_main, argc, argv); }

@@ -89,12 +89,13 @@ static int cmp_float(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static const char *const usage = "usage: net_bench echo_rps|echo_p99";
+
 static int bench_main(int argc, char **argv)
 {
-    if (argc != 2 || (strcmp(argv[1], "echo_rps") && strcmp(argv[1], "echo_p99"))) {
-        fprintf(stderr, "usage: net_bench echo_rps|echo_p99\n");
-        return 1;
-    }
+    const char *b = bench_arg(argc, argv, usage);
+    if (strcmp(b, "echo_rps") && strcmp(b, "echo_p99"))
+        bench_unknown(b, usage);
     if (goc_listen("tcp", "127.0.0.1:0", &lis) != 0 ||
         goc_listener_addr(lis, addr, sizeof addr) < 0)
         die("listen");
@@ -117,7 +118,7 @@ static int bench_main(int argc, char **argv)
             lat[CLIENTS * ROUNDS / 2] / 1e3, p99);
     /* One run gives both rows (bench/run.sh's bench-also). */
     fprintf(stderr, "bench-also: echo_rps %.1f\nbench-also: echo_p99 %.1f\n", rps, p99);
-    printf("%.1f\n", strcmp(argv[1], "echo_rps") == 0 ? rps : p99);
+    printf("%.1f\n", strcmp(b, "echo_rps") == 0 ? rps : p99);
     return 0;
 }
 

@@ -203,7 +203,7 @@ static const char *const usage =
 
 static int real_main(int argc, char **argv)
 {
-    const char *name = argv[1];
+    const char *name = bench_arg(argc, argv, usage);
     double v;
     if (strcmp(name, "spawn") == 0)
         v = bench_spawn();
@@ -212,26 +212,15 @@ static int real_main(int argc, char **argv)
     else if (strcmp(name, "parked_rss") == 0 || strcmp(name, "parked_create") == 0 ||
              strcmp(name, "parked_pte") == 0)
         v = bench_parked(name);
-    else {
-        fprintf(stderr, "sched_bench: unknown benchmark '%s'\n%s\n", name, usage);
-        return 1;
-    }
-    (void)argc;
-    printf("%.2f\n", v);
-    fflush(stdout);
-    return 0;
+    else
+        bench_unknown(name, usage);
+    return bench_report(v);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "%s\n", usage);
-        return 1;
-    }
     /* The bare swap does not touch goc: no runtime, no workers. */
-    if (strcmp(argv[1], "bareswap") == 0) {
-        printf("%.2f\n", bench_bareswap());
-        return 0;
-    }
+    if (strcmp(bench_arg(argc, argv, usage), "bareswap") == 0)
+        return bench_report(bench_bareswap());
     return goc_main(real_main, argc, argv);
 }

@@ -39,19 +39,7 @@
 #define BENCH_NAME "sync_bench"
 #include "bench.h"
 
-/* Runs fn(i) in n goroutines and waits; returns wall ns. */
-static goc_waitgroup wg = GOC_WAITGROUP_INIT;
 static long per_g; /* iterations per goroutine */
-
-static double run_par(int n, goc_fn fn)
-{
-    double t0 = now_ns();
-    for (long i = 0; i < n; i++)
-        if (goc_waitgroup_go(&wg, fn, (void *)i) <= 0)
-            die("goc_go failed");
-    goc_waitgroup_wait(&wg);
-    return now_ns() - t0;
-}
 
 static volatile long sink;
 
@@ -219,11 +207,11 @@ static void map_fn(void *arg)
     sink = s;
 }
 
+static const char *const usage = "usage: sync_bench <benchmark>";
+
 static int bench_main(int argc, char **argv)
 {
-    if (argc != 2)
-        die("usage: sync_bench <benchmark>");
-    const char *b = argv[1];
+    const char *b = bench_arg(argc, argv, usage);
     int procs = goc_maxprocs(0);
     long total;
     int n = procs;
@@ -265,14 +253,13 @@ static int bench_main(int argc, char **argv)
             goc_map_load_or_store(map, &i, &i, NULL);
         total = 50000000, fn = map_fn;
     } else {
-        die("unknown benchmark");
+        bench_unknown(b, usage);
     }
     per_g = total / n;
-    double ns = run_par(n, fn);
+    double ns = run_goroutines(n, fn);
     if (strncmp(b, "mutex_", 6) == 0 && b[6] != 'u' && counter != per_g * n)
         die("counter is off");
-    printf("%.2f\n", ns / (double)(per_g * n));
-    return 0;
+    return bench_report(ns / (double)(per_g * n));
 }
 
 int main(int argc, char **argv) { return goc_main(bench_main, argc, argv); }

@@ -44,7 +44,6 @@ static uint64_t mix(uint64_t x)
 /* ---- sleepers ---- */
 
 static int64_t *over; /* each sleeper's oversleep, ns */
-static goc_waitgroup wg = GOC_WAITGROUP_INIT;
 
 static void sleeper(void *arg)
 {
@@ -62,12 +61,7 @@ static void sleepers(int n, const char *name, bool want_wall)
     over = calloc((size_t)n, sizeof *over);
     if (!over)
         die("out of memory");
-    double t0 = now_ns();
-    for (uintptr_t i = 0; i < (uintptr_t)n; i++)
-        if (goc_waitgroup_go(&wg, sleeper, (void *)i) <= 0)
-            die("goc_go failed");
-    goc_waitgroup_wait(&wg);
-    double wall_ms = (now_ns() - t0) / 1e6;
+    double wall_ms = run_goroutines(n, sleeper) / 1e6;
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += (double)over[i];
@@ -112,31 +106,22 @@ static double churn(void)
 {
     int procs = goc_maxprocs(0);
     churn_per = CHURN_TIMERS / procs;
-    double t0 = now_ns();
-    for (uintptr_t p = 0; p < (uintptr_t)procs; p++)
-        if (goc_waitgroup_go(&wg, churner, (void *)p) <= 0)
-            die("goc_go failed");
-    goc_waitgroup_wait(&wg);
-    return (now_ns() - t0) / (3.0 * churn_per * procs);
+    return run_goroutines(procs, churner) / (3.0 * churn_per * procs);
 }
+
+static const char *const usage = "usage: timer_bench sleep100k[_wall]|sleep10k[_wall]|timer_churn";
 
 static int bench_main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: timer_bench <benchmark>\n");
-        return 1;
-    }
-    const char *b = argv[1];
+    const char *b = bench_arg(argc, argv, usage);
     if (!strcmp(b, "sleep100k") || !strcmp(b, "sleep100k_wall"))
         sleepers(100000, "sleep100k", strstr(b, "_wall") != NULL);
     else if (!strcmp(b, "sleep10k") || !strcmp(b, "sleep10k_wall"))
         sleepers(10000, "sleep10k", strstr(b, "_wall") != NULL);
     else if (!strcmp(b, "timer_churn"))
-        printf("%.2f\n", churn());
-    else {
-        fprintf(stderr, "timer_bench: unknown benchmark %s\n", b);
-        return 1;
-    }
+        return bench_report(churn());
+    else
+        bench_unknown(b, usage);
     return 0;
 }
 

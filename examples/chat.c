@@ -207,15 +207,15 @@ static void handleConn(void *arg)
 /* main */
 static void serve(const char *address)
 {
+    /* var ( entering = make(chan client) ... ) */
+    entering = goc_chan_make(sizeof(client), 0);
+    leaving = goc_chan_make(sizeof(client), 0);
+    messages = goc_chan_make(sizeof(char *), 0);
+
     goc_listener *listener = must_listen(address);
     goc_go(broadcaster, NULL);
     for (;;) {
-        goc_conn *conn;
-        int err = goc_accept(listener, &conn);
-        if (err < 0) {
-            log_print("accept: %s", strerror(-err));
-            continue;
-        }
+        goc_conn *conn = accept_next(listener);
         goc_go(handleConn, conn);
     }
 }
@@ -264,7 +264,7 @@ static void leave(struct user *u)
 static int demo(void)
 {
     struct demo_server server; /* $ ./chat & */
-    demo_server_start(&server, "chat", NULL);
+    demo_server_start(&server, "chat", NULL, 0);
     const char *address = server.address;
 
     struct user a = {.name = "A"}, b = {.name = "B"}, c = {.name = "C"};
@@ -299,19 +299,4 @@ static int demo(void)
     return 0;
 }
 
-static int real_main(int argc, char **argv)
-{
-    entering = goc_chan_make(sizeof(client), 0);
-    leaving = goc_chan_make(sizeof(client), 0);
-    messages = goc_chan_make(sizeof(char *), 0);
-    if (demo_mode(argc, argv))
-        return demo();
-    serve(argv[1]);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    return goc_main(real_main, argc, argv);
-}
+int main(int argc, char **argv) { return netex_main(argc, argv, serve, demo); }

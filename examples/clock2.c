@@ -51,45 +51,22 @@ static void handleConn(void *arg)
 /* main */
 static void serve(const char *address)
 {
+    period = env_millis("CLOCK_PERIOD_MS", 1000);
     goc_listener *listener = must_listen(address);
     for (;;) {
-        goc_conn *conn;
-        int err = goc_accept(listener, &conn);
-        if (err < 0) {
-            log_print("accept: %s", strerror(-err)); /* e.g., connection aborted */
-            continue;
-        }
+        /* on an error: log.Print(err) // e.g., connection aborted; continue */
+        goc_conn *conn = accept_next(listener);
         goc_go(handleConn, conn); /* handle connections concurrently */
     }
 }
 
 static int demo(void)
 {
-    char env[64];
     struct demo_server server; /* $ ./clock2 & */
-    demo_server_start(&server, "clock2", env_entry(env, "CLOCK_PERIOD_MS", 250));
-
-    goc_waitgroup wg = GOC_WAITGROUP_INIT;
-    struct demo_nc nc1 = {server.address, "nc 1", 3}, nc2 = {server.address, "nc 2", 3};
-    goc_waitgroup_go(&wg, demo_nc, &nc1);
-    goc_waitgroup_go(&wg, demo_nc, &nc2);
-    goc_waitgroup_wait(&wg);
+    demo_server_start(&server, "clock2", "CLOCK_PERIOD_MS", 250);
+    demo_two_nc(server.address);
     demo_server_stop(&server);
     return 0;
 }
 
-static int real_main(int argc, char **argv)
-{
-    bool is_demo = demo_mode(argc, argv);
-    period = env_millis("CLOCK_PERIOD_MS", is_demo ? 250 : 1000);
-    if (is_demo)
-        return demo();
-    serve(argv[1]);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    return goc_main(real_main, argc, argv);
-}
+int main(int argc, char **argv) { return netex_main(argc, argv, serve, demo); }

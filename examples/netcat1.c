@@ -17,9 +17,9 @@
  *     }
  *
  * Usage: netcat1 localhost:8000 (the address of a clock1 or clock2), until
- * the server goes away or ^C. io.Copy is netex.h's io_copy; stdout is
- * written through goc_blocking, so a slow terminal parks the goroutine,
- * not its worker.
+ * the server goes away or ^C. mustCopy is netex.h's, and io.Copy its
+ * io_copy; stdout is written through goc_blocking, so a slow terminal
+ * parks the goroutine, not its worker.
  *
  * netcat1 or netcat1 --demo: starts clock2 beside it (on 127.0.0.1:0,
  * period env CLOCK_PERIOD_MS, 250 ms by default), shows three of its
@@ -28,22 +28,12 @@
  */
 #include "netex.h"
 
-static int os_stdout = STDOUT_FILENO; /* os.Stdout: the demo's screen is a pipe */
-
-static void mustCopy(rw dst, rw src)
-{
-    int err = io_copy(dst, src);
-    if (err < 0)
-        log_fatal("%s", strerror(-err));
-}
-
 /* main */
-static int netcat(const char *address)
+static void netcat(const char *address)
 {
     goc_conn *conn = must_dial(address);
     mustCopy(rw_fd(os_stdout), rw_conn(conn));
     goc_conn_close(conn); /* defer conn.Close() */
-    return 0;
 }
 
 static void stop_server(struct demo_user *u)
@@ -54,46 +44,19 @@ static void stop_server(struct demo_user *u)
 
 static int demo(void)
 {
-    char env[64];
-    snprintf(env, sizeof env, "CLOCK_PERIOD_MS=%lld",
-             (long long)(env_millis("CLOCK_PERIOD_MS", 250) / GOC_MILLISECOND));
     struct demo_server server;
-    demo_server_start(&server, "clock2", env);
+    demo_server_start(&server, "clock2", "CLOCK_PERIOD_MS", 250);
 
     /* netcat1's stdout is a pipe; a user watches it. */
-    int screen[2];
-    if (pipe2(screen, O_CLOEXEC) < 0)
-        log_fatal("pipe: %s", strerror(errno));
-    os_stdout = screen[1];
     static const struct demo_line script[] = {{NULL, 3}};
-    struct demo_user user = {
-        .screen = goc_scanner_new_fd(screen[0], 0),
-        .script = script,
-        .n = 1,
-        .hang_up = stop_server,
-        .hang_up_arg = &server,
-    };
-    goc_waitgroup watching = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&watching, demo_user, &user);
-
+    struct demo_terminal terminal;
+    demo_terminal_open(&terminal, (struct demo_user){.script = script,
+                                                     .n = 1,
+                                                     .hang_up = stop_server,
+                                                     .hang_up_arg = &server});
     netcat(server.address);
-
-    close(screen[1]); /* netcat1 has ended: so does its output */
-    goc_waitgroup_wait(&watching);
-    goc_scanner_free(user.screen);
-    close(screen[0]);
+    demo_terminal_close(&terminal, true); /* netcat1 has ended: so does its output */
     return 0;
 }
 
-static int real_main(int argc, char **argv)
-{
-    if (demo_mode(argc, argv))
-        return demo();
-    return netcat(argv[1]);
-}
-
-int main(int argc, char **argv)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    return goc_main(real_main, argc, argv);
-}
+int main(int argc, char **argv) { return netex_main(argc, argv, netcat, demo); }

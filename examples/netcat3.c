@@ -34,16 +34,6 @@
  */
 #include "netex.h"
 
-static int os_stdin = STDIN_FILENO;   /* os.Stdin: the demo's keyboard is a pipe */
-static int os_stdout = STDOUT_FILENO; /* os.Stdout: the demo's screen is a pipe */
-
-static void mustCopy(rw dst, rw src)
-{
-    int err = io_copy(dst, src);
-    if (err < 0)
-        log_fatal("%s", strerror(-err));
-}
-
 struct background {
     goc_conn *conn;
     goc_chan *done; /* chan struct{} */
@@ -59,7 +49,7 @@ static void background(void *arg)
 }
 
 /* main */
-static int netcat(const char *address)
+static void netcat(const char *address)
 {
     goc_conn *conn = must_dial(address);
     struct background b = {conn, goc_chan_make(0, 0)}; /* done := make(chan struct{}) */
@@ -69,60 +59,28 @@ static int netcat(const char *address)
     goc_chan_recv(b.done, NULL); /* wait for background goroutine to finish */
     goc_conn_close(conn);
     goc_chan_release(b.done);
-    return 0;
 }
 
 static int demo(void)
 {
-    char env[64];
-    snprintf(env, sizeof env, "REVERB_DELAY_MS=%lld",
-             (long long)(env_millis("REVERB_DELAY_MS", 250) / GOC_MILLISECOND));
     struct demo_server server;
-    demo_server_start(&server, "reverb2", env);
+    demo_server_start(&server, "reverb2", "REVERB_DELAY_MS", 250);
     printf("$ netcat3 %s\n", server.address);
 
     /* netcat3's stdin and stdout are pipes, and a user at their ends. */
-    int keyboard[2], screen[2];
-    if (pipe2(keyboard, O_CLOEXEC) < 0 || pipe2(screen, O_CLOEXEC) < 0)
-        log_fatal("pipe: %s", strerror(errno));
-    os_stdin = keyboard[0];
-    os_stdout = screen[1];
-    log_output = screen[1]; /* log.SetOutput: "done" in its place on the screen */
     static const struct demo_line script[] = {
         {"Is there anybody there?", 1},
         {"Yooo-hooo!", 0}, /* and ^D at once: netcat3 waits for the rest */
     };
-    struct demo_user user = {
-        .keyboard = rw_fd(keyboard[1]),
-        .screen = goc_scanner_new_fd(screen[0], 0),
-        .script = script,
-        .n = 2,
-        .hang_up = hang_up_fd,
-    };
-    goc_waitgroup watching = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&watching, demo_user, &user);
-
+    struct demo_terminal terminal;
+    demo_terminal_open(&terminal,
+                       (struct demo_user){.script = script, .n = 2, .hang_up = hang_up_fd});
+    log_output = os_stdout; /* log.SetOutput: "done" in its place on the screen */
     netcat(server.address);
-
     log_output = STDERR_FILENO;
-    close(screen[1]); /* netcat3 has ended: so does its output */
-    goc_waitgroup_wait(&watching);
-    goc_scanner_free(user.screen);
-    close(screen[0]);
-    close(keyboard[0]);
+    demo_terminal_close(&terminal, true); /* netcat3 has ended: so does its output */
     demo_server_stop(&server);
     return 0;
 }
 
-static int real_main(int argc, char **argv)
-{
-    if (demo_mode(argc, argv))
-        return demo();
-    return netcat(argv[1]);
-}
-
-int main(int argc, char **argv)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    return goc_main(real_main, argc, argv);
-}
+int main(int argc, char **argv) { return netex_main(argc, argv, netcat, demo); }

@@ -1,9 +1,11 @@
 /* netex.h: what the network examples of seed 002 share (clock1, clock2,
  * netcat1-3, reverb1, reverb2, chat): Go's log.Print and log.Fatal, io.Copy
- * between connections and descriptors (os.Stdin, os.Stdout), the clock's
- * "15:04:05" format, durations from the environment, and the parts their
- * demos are built from (nc, a scripted user at a terminal, a sibling server
- * binary started beside a client's demo).
+ * between connections and descriptors (os.Stdin, os.Stdout) and the netcats'
+ * mustCopy, the clock's "15:04:05" format, strings.ToUpper and ToLower,
+ * durations from the environment, the accept loop's error handling, main
+ * (serve or dial an address, or play the demo), and the parts the demos are
+ * built from (nc, a scripted user at a terminal or on a connection, a
+ * server example started beside the demo).
  *
  * Each example is one program, examples/<name>.c, and includes this header
  * of static functions. Public API only (<goc.h>).
@@ -166,6 +168,31 @@ static inline GOC_PRINTF(1, 2) GOC_NORETURN void log_fatal(const char *fmt, ...)
 
 /* ---- Small things the seeds take from the standard library ---- */
 
+/* os.Stdin and os.Stdout: a client's demo makes them pipes, a terminal's
+ * keyboard and screen (demo_terminal). */
+static int os_stdin = STDIN_FILENO;
+static int os_stdout = STDOUT_FILENO;
+
+/* The netcats' mustCopy (netcat1 defines it, netcat2 and netcat3 use it):
+ * io.Copy, or log.Fatal on an error. */
+static inline void mustCopy(rw dst, rw src)
+{
+    int err = io_copy(dst, src);
+    if (err < 0)
+        log_fatal("%s", strerror(-err));
+}
+
+/* strings.ToUpper or strings.ToLower (f: toupper or tolower), ASCII letters
+ * only (Go's change every Unicode letter): a new string, the caller's. */
+static inline char *map_ascii(const char *s, int (*f)(int))
+{
+    char *r = strdup(s);
+    for (char *p = r; *p; p++)
+        if ((unsigned char)*p < 0x80)
+            *p = (char)f((unsigned char)*p);
+    return r;
+}
+
 /* time.Now().Format("15:04:05\n"): the local time of day. */
 static inline void format_clock(char buf[16])
 {
@@ -185,13 +212,6 @@ static inline int64_t env_millis(const char *name, int64_t def_ms)
     if (!s || *s == 0 || *end != 0 || v < 0)
         v = def_ms;
     return (int64_t)v * GOC_MILLISECOND;
-}
-
-/* "NAME=<milliseconds>" for a demo's server: env_millis(name, def_ms). */
-static inline const char *env_entry(char buf[64], const char *name, int64_t def_ms)
-{
-    snprintf(buf, 64, "%s=%lld", name, (long long)(env_millis(name, def_ms) / GOC_MILLISECOND));
-    return buf;
 }
 
 /* No argument, or --demo: the program's demo. Otherwise argv[1] is the
@@ -216,6 +236,31 @@ static inline goc_listener *must_listen(const char *address)
     return l;
 }
 
+/* listener.Accept() as the seeds' accept loops use it: an error is
+ * logged (log.Print(err) // e.g., connection aborted) and the loop goes on
+ * to the next connection. */
+static inline goc_conn *accept_next(goc_listener *listener)
+{
+    for (;;) {
+        goc_conn *conn;
+        int err = goc_accept(listener, &conn);
+        if (err == 0)
+            return conn;
+        log_print("accept: %s", strerror(-err));
+    }
+}
+
+/* clock2's main, which reverb1 and reverb2 take as it is (the seed shows it
+ * once): listen, then `go handleConn(conn)` for each connection. */
+static inline void serve_each(const char *address, goc_fn handleConn)
+{
+    goc_listener *listener = must_listen(address);
+    for (;;) {
+        goc_conn *conn = accept_next(listener);
+        goc_go(handleConn, conn);
+    }
+}
+
 /* net.Dial("tcp", address) or log.Fatal. */
 static inline goc_conn *must_dial(const char *address)
 {
@@ -224,6 +269,32 @@ static inline goc_conn *must_dial(const char *address)
     if (err < 0)
         log_fatal("dial tcp %s: %s", address, strerror(-err));
     return c;
+}
+
+/* ---- main ---- */
+
+static void (*netex_run)(const char *address);
+static int (*netex_demo)(void);
+
+static inline int netex_real_main(int argc, char **argv)
+{
+    if (demo_mode(argc, argv))
+        return netex_demo();
+    netex_run(argv[1]);
+    return 0;
+}
+
+/* An example's main: run(argv[1]), the seed's main with the address to
+ * listen on or dial, or demo() (demo_mode); exit status 0 when it returns.
+ * In goroutines (goc_main); stdout line by line, so that a demo's lines
+ * come out in the order they are printed. */
+static inline int netex_main(int argc, char **argv, void (*run)(const char *address),
+                             int (*demo)(void))
+{
+    netex_run = run;
+    netex_demo = demo;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    return goc_main(netex_real_main, argc, argv);
 }
 
 /* ---- Demo parts ---- */
@@ -246,14 +317,24 @@ static inline void demo_nc(void *arg)
     goc_conn_close(c);
 }
 
+/* The clocks' demo: two nc clients at once, each quitting after three
+ * lines. */
+static inline void demo_two_nc(const char *address)
+{
+    goc_waitgroup wg = GOC_WAITGROUP_INIT;
+    struct demo_nc nc1 = {address, "nc 1", 3}, nc2 = {address, "nc 2", 3};
+    goc_waitgroup_go(&wg, demo_nc, &nc1);
+    goc_waitgroup_go(&wg, demo_nc, &nc2);
+    goc_waitgroup_wait(&wg);
+}
+
 /* A user at a terminal, following a script: types a line (shown as the
  * terminal shows it) into keyboard, then waits for that many lines on the
  * screen, printing each; after the script, hang_up (^D, or stopping a
  * server), then prints what is left on the screen until it ends. The
  * screen's lines come from the program under demonstration, so the script
  * waits for what it has seen, never for a time. With gone_at_hang_up, the
- * user stops at the hang-up: the program under demonstration ends there.
- * Run it with goc_waitgroup_go to know when it is done. */
+ * user stops at the hang-up: the program under demonstration ends there. */
 struct demo_line {
     const char *typed; /* NULL: types nothing */
     int wait;          /* lines to see before going on */
@@ -308,17 +389,76 @@ static inline void hang_up_fd(struct demo_user *u)
 {
     printf("^D\n");
     close(u->keyboard.fd);
+    u->keyboard.fd = -1;
+}
+
+/* The servers' demo: a user at netcat3 against address, typing the script
+ * (n lines) into a connection of its own, then ^D (the writing half), and
+ * watching until the server closes. */
+static inline void demo_user_dial(const char *address, const struct demo_line *script, int n)
+{
+    goc_conn *c = must_dial(address);
+    struct demo_user user = {
+        .keyboard = rw_conn(c),
+        .screen = goc_scanner_new(c, 0),
+        .script = script,
+        .n = n,
+        .hang_up = hang_up_conn,
+    };
+    demo_user(&user);
+    goc_scanner_free(user.screen);
+    goc_conn_close(c);
+}
+
+/* The clients' demo: a terminal, os_stdin and os_stdout made pipes with a
+ * user at their other ends (a demo_user whose keyboard and screen are
+ * filled in here) in a goroutine of its own, from demo_terminal_open until
+ * demo_terminal_close. */
+struct demo_terminal {
+    int keyboard[2], screen[2];
+    struct demo_user user;
+    goc_waitgroup watching;
+};
+
+static inline void demo_terminal_open(struct demo_terminal *t, struct demo_user user)
+{
+    if (pipe2(t->keyboard, O_CLOEXEC) < 0 || pipe2(t->screen, O_CLOEXEC) < 0)
+        log_fatal("pipe: %s", strerror(errno));
+    os_stdin = t->keyboard[0];
+    os_stdout = t->screen[1];
+    t->user = user;
+    t->user.keyboard = rw_fd(t->keyboard[1]);
+    t->user.screen = goc_scanner_new_fd(t->screen[0], 0);
+    t->watching = (goc_waitgroup)GOC_WAITGROUP_INIT;
+    goc_waitgroup_go(&t->watching, demo_user, &t->user);
+}
+
+/* Once the client has returned: with output_ended, its stdout's writing
+ * end is closed, as the process's exit would close it (else something of
+ * the client may still write there, and it is left to the exit); then
+ * waits until the user has seen the rest. */
+static inline void demo_terminal_close(struct demo_terminal *t, bool output_ended)
+{
+    if (output_ended)
+        close(t->screen[1]);
+    goc_waitgroup_wait(&t->watching);
+    goc_scanner_free(t->user.screen);
+    close(t->screen[0]);
+    close(t->keyboard[0]);
+    if (t->user.keyboard.fd >= 0) /* the user never hung up the keyboard */
+        close(t->user.keyboard.fd);
 }
 
 /* An example binary run as the server of a demo, as the seed runs
  * `./reverb1 &` before `./netcat2`: the server examples start themselves,
  * the clients start a sibling. Started with a listen address of
- * 127.0.0.1:0 and one extra environment entry (or NULL); its "listening
- * on" line gives the address. (A server in the demo's own process would
- * still be serving, its goroutines parked, when the demo ends; in the ASan
- * build what they hold would read as leaks. A separate process is stopped
- * with SIGTERM instead, and its stdin and stdout are /dev/null, so that it
- * holds none of the demo's pipes.) */
+ * 127.0.0.1:0 and, unless env_name is NULL, env_name=<milliseconds>
+ * (env_millis(env_name, def_ms): the demo's own environment may set it);
+ * its "listening on" line gives the address. (A server in the demo's own
+ * process would still be serving, its goroutines parked, when the demo
+ * ends; in the ASan build what they hold would read as leaks. A separate
+ * process is stopped with SIGTERM instead, and its stdin and stdout are
+ * /dev/null, so that it holds none of the demo's pipes.) */
 struct demo_server {
     pid_t pid;
     int log_fd; /* its stderr; kept open so that it never gets SIGPIPE */
@@ -333,8 +473,16 @@ static intptr_t wait_pid_call(void *arg)
     return status;
 }
 
-static inline void demo_server_start(struct demo_server *s, const char *name, const char *env)
+static inline void demo_server_start(struct demo_server *s, const char *name,
+                                     const char *env_name, int64_t def_ms)
 {
+    char entry[64], *env = NULL;
+    if (env_name) {
+        snprintf(entry, sizeof entry, "%s=%lld", env_name,
+                 (long long)(env_millis(env_name, def_ms) / GOC_MILLISECOND));
+        env = entry;
+    }
+
     char path[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
     if (n < 0)

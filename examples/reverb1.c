@@ -39,16 +39,6 @@
 
 static int64_t delay; /* 1*time.Second */
 
-/* strings.ToUpper / strings.ToLower, ASCII letters only: a new string. */
-static char *map_ascii(const char *s, int (*f)(int))
-{
-    char *r = strdup(s);
-    for (char *p = r; *p; p++)
-        if ((unsigned char)*p < 0x80)
-            *p = (char)f((unsigned char)*p);
-    return r;
-}
-
 static void echo(goc_conn *c, const char *shout, int64_t delay)
 {
     char *upper = map_ascii(shout, toupper), *lower = map_ascii(shout, tolower);
@@ -75,23 +65,14 @@ static void handleConn(void *arg)
 /* main */
 static void serve(const char *address)
 {
-    goc_listener *listener = must_listen(address);
-    for (;;) {
-        goc_conn *conn;
-        int err = goc_accept(listener, &conn);
-        if (err < 0) {
-            log_print("accept: %s", strerror(-err));
-            continue;
-        }
-        goc_go(handleConn, conn);
-    }
+    delay = env_millis("REVERB_DELAY_MS", 1000);
+    serve_each(address, handleConn); /* clock2's main */
 }
 
 static int demo(void)
 {
-    char env[64];
     struct demo_server server; /* $ ./reverb1 & */
-    demo_server_start(&server, "reverb1", env_entry(env, "REVERB_DELAY_MS", 250));
+    demo_server_start(&server, "reverb1", "REVERB_DELAY_MS", 250);
 
     /* The seed's session, the user typing each line once the answers it
      * waits for have come; ^D right after the last. */
@@ -100,35 +81,9 @@ static int demo(void)
         {"Is there anybody there?", 1},
         {"Yooo-hooo!", 0},
     };
-    goc_conn *c = must_dial(server.address);
-    struct demo_user user = {
-        .keyboard = rw_conn(c),
-        .screen = goc_scanner_new(c, 0),
-        .script = script,
-        .n = sizeof script / sizeof *script,
-        .hang_up = hang_up_conn,
-    };
-    goc_waitgroup done = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&done, demo_user, &user);
-    goc_waitgroup_wait(&done); /* the server closes once it has answered */
-    goc_scanner_free(user.screen);
-    goc_conn_close(c);
+    demo_user_dial(server.address, script, 3); /* the server closes once it has answered */
     demo_server_stop(&server);
     return 0;
 }
 
-static int real_main(int argc, char **argv)
-{
-    bool is_demo = demo_mode(argc, argv);
-    delay = env_millis("REVERB_DELAY_MS", is_demo ? 250 : 1000);
-    if (is_demo)
-        return demo();
-    serve(argv[1]);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    return goc_main(real_main, argc, argv);
-}
+int main(int argc, char **argv) { return netex_main(argc, argv, serve, demo); }

@@ -28,6 +28,16 @@ static int sc_deadlock(int argc, char **argv)
     return 0;
 }
 
+/* Starts body, then waits for ever, as sc_deadlock does: what ends the
+ * process is the body's doing. */
+static int go_and_wait_forever(goc_fn body)
+{
+    goc_waitgroup_add(&never, 1);
+    goc_go(body, NULL);
+    goc_waitgroup_wait(&never);
+    return 0;
+}
+
 static goc_waitgroup wg_other = GOC_WAITGROUP_INIT;
 static void other_ends(void *arg)
 {
@@ -97,10 +107,7 @@ static void overflow_body(void *arg)
 static int sc_overflow(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    goc_waitgroup_add(&never, 1);
-    goc_go(overflow_body, NULL);
-    goc_waitgroup_wait(&never);
-    return 0;
+    return go_and_wait_forever(overflow_body);
 }
 
 /* An unguarded stack: a canary at its bottom, checked when the goroutine
@@ -116,10 +123,7 @@ static void canary_body(void *arg)
 static int sc_canary(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    goc_waitgroup_add(&never, 1);
-    goc_go(canary_body, NULL);
-    goc_waitgroup_wait(&never);
-    return 0;
+    return go_and_wait_forever(canary_body);
 }
 
 static _Atomic int named_started;
@@ -229,19 +233,12 @@ static int run_all(void)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } scenarios[] = {
+    static const struct test_scenario scenarios[] = {
         {"deadlock", sc_deadlock},     {"goexit_main", sc_goexit_main},
         {"thread_can_wake", sc_thread_can_wake}, {"overflow", sc_overflow},
         {"canary", sc_canary},         {"sigquit", sc_sigquit},
     };
-    if (argc > 1) {
-        for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
-            if (!strcmp(argv[1], scenarios[i].name))
-                return goc_main(scenarios[i].fn, argc, argv);
-        return 127;
-    }
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return run_all();
 }

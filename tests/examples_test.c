@@ -10,98 +10,29 @@
  *
  * No assertion depends on timing. The abort cases use a tick of seconds, so
  * that the key press, already waiting, wins every time; the countdowns that
- * run to the end use a tick of milliseconds. A hung example is killed after
- * HANG_S seconds and fails.
+ * run to the end use a tick of milliseconds. A hung example is killed by
+ * tests/proc.h's watchdog and fails.
  */
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
+#include "proc.h" /* first: it defines _GNU_SOURCE */
+
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 
-#include "test.h"
-
-#define HANG_S 120
-
-static char examples_dir[PATH_MAX + 16];
 static char out[1 << 16];
 
-/* Runs examples/NAME with argv (NULL-terminated, after the name) and stdin
- * from input (NULL: /dev/null). Returns the exit status (128+signal if
- * killed), with stdout and stderr together in out. */
+/* Runs examples/NAME with args (NULL-ended, may be NULL) and stdin from
+ * input (NULL: /dev/null). Returns the exit status (128+signal if killed,
+ * -1 if it could not be started), with stdout and stderr together in
+ * out. */
 static int run_example(const char *name, const char *const *args, const char *input)
 {
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
-    int ofd[2], ifd[2] = {-1, -1};
-    if (pipe(ofd) != 0)
+    out[0] = 0;
+    struct proc *p =
+        proc_spawn(name, args, &(struct proc_opts){.input = input, .merge_output = true});
+    if (!p)
         return -1;
-    if (input) {
-        if (pipe(ifd) != 0)
-            return -1;
-        /* Small: fits in the pipe before the child starts. */
-        if (write(ifd[1], input, strlen(input)) != (ssize_t)strlen(input))
-            return -1;
-        close(ifd[1]);
-    }
-    const char *argv[16] = {name};
-    for (int i = 0; args && args[i] && i < 14; i++)
-        argv[i + 1] = args[i];
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int in = input ? ifd[0] : open("/dev/null", O_RDONLY);
-        dup2(in, 0);
-        dup2(ofd[1], 1);
-        dup2(ofd[1], 2);
-        close(ofd[0]);
-        close(ofd[1]);
-        const char *runner = getenv("GOC_TEST_RUNNER"); /* qemu-user, cross builds */
-        if (runner && *runner) {
-            const char *rargv[17] = {runner};
-            for (int i = 0; argv[i]; i++)
-                rargv[i + 1] = i == 0 ? path : argv[i];
-            execvp(runner, (char **)rargv);
-        } else {
-            execv(path, (char **)argv);
-        }
-        _exit(127);
-    }
-    if (input)
-        close(ifd[0]);
-    close(ofd[1]);
-    size_t n = 0;
-    time_t give_up = time(NULL) + HANG_S;
-    bool killed = false;
-    for (;;) {
-        struct pollfd pfd = {ofd[0], POLLIN, 0};
-        int r = poll(&pfd, 1, 1000);
-        if (r == 0 || (r < 0 && errno == EINTR)) {
-            if (!killed && time(NULL) > give_up) {
-                fprintf(stderr, "%s: hung, killing it\n", name);
-                kill(pid, SIGKILL);
-                killed = true;
-            }
-            continue;
-        }
-        char junk[4096];
-        char *dst = n + 1 < sizeof out ? out + n : junk;
-        size_t room = n + 1 < sizeof out ? sizeof out - n - 1 : sizeof junk;
-        ssize_t got = read(ofd[0], dst, room);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        if (dst != junk)
-            n += (size_t)got;
-    }
-    out[n] = 0;
-    close(ofd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    proc_read_lines(p->out_lines, out, sizeof out);
+    return proc_wait(p);
 }
 
 /* Checks status 0 and output equal to want (or containing it, if !exact);
@@ -114,8 +45,6 @@ static void expect(const char *name, int st, const char *want, bool exact)
         fprintf(stderr, "%s: status %d, output:\n%s\n---- wanted%s:\n%s\n", name, st, out,
                 exact ? "" : " (in it)", want);
 }
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const char countdown_full[] = "10\n9\n8\n7\n6\n5\n4\n3\n2\n1\n";
 
@@ -302,8 +231,7 @@ TEST(du)
      * the walk may end first (the check is a race in principle): there
      * only the clean exit is checked. */
 #if !defined(GOC_SANITIZE_THREAD)
-    const char *emulator = getenv("GOC_TEST_RUNNER");
-    if (!emulator || !*emulator)
+    if (!test_runner())
         CHECK(!strstr(out, " files "));
 #endif
     if (st != 0)
@@ -311,20 +239,12 @@ TEST(du)
     remove_tree(root);
 }
 
-int main(int argc, char **argv)
+static int run_all(int argc, char **argv)
 {
-    (void)argc;
-    test_self = argv[0];
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        perror("/proc/self/exe");
+    (void)argc, (void)argv;
+    if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
+                                 "priority", "thumbnail", "du")))
         return 1;
-    }
-    self[n] = 0;
-    char *slash = strrchr(self, '/');
-    *slash = 0;
-    snprintf(examples_dir, sizeof examples_dir, "%s/../examples", self);
     RUN(countdown1);
     RUN(countdown2);
     RUN(countdown3);
@@ -334,4 +254,10 @@ int main(int argc, char **argv)
     RUN(thumbnail);
     RUN(du);
     return test_summary();
+}
+
+int main(int argc, char **argv)
+{
+    test_self = argv[0];
+    return goc_main(run_all, argc, argv);
 }

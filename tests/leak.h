@@ -19,8 +19,7 @@ static inline bool goroutines_settle(int want)
 
 #define LRUN(name)                                                                         \
     do {                                                                                   \
-        test_failures_now = 0;                                                             \
-        fprintf(stderr, "=== RUN   %s\n", #name);                                          \
+        test_begin(#name);                                                                 \
         int leak_base_ = goc_num_goroutine();                                              \
         test_##name();                                                                     \
         if (!goroutines_settle(leak_base_)) {                                              \
@@ -28,13 +27,7 @@ static inline bool goroutines_settle(int want)
                     goc_num_goroutine(), leak_base_);                                      \
             test_failures_now++;                                                           \
         }                                                                                  \
-        if (test_failures_now) {                                                           \
-            test_failed++;                                                                 \
-            fprintf(stderr, "--- FAIL: %s\n", #name);                                      \
-        } else {                                                                           \
-            test_passed++;                                                                 \
-            fprintf(stderr, "--- PASS: %s\n", #name);                                      \
-        }                                                                                  \
+        test_end(#name);                                                                   \
     } while (0)
 
 /* Waits (boundedly, 20 s) until *v >= want. */

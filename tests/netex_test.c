@@ -11,161 +11,17 @@
  * does. Last, every example's demo (no arguments) ends by itself, status 0.
  *
  * Waits are bounded: connections carry a deadline, and a watchdog kills a
- * child that outlives LIMIT (its output then ends and the test fails);
- * nothing is timed.
+ * child that outlives PROC_LIMIT (tests/proc.h; its output then ends and
+ * the test fails); nothing is timed.
  */
-#define _GNU_SOURCE
+#include "proc.h" /* first: it defines _GNU_SOURCE */
+
 #include <ctype.h>
-#include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 
-#include "test.h"
-
-extern char **environ;
-
-#define LIMIT (120 * GOC_SECOND) /* a bound on any wait, never reached when all is well */
-
-static char examples_dir[PATH_MAX + 16];
-
-/* ---- Children ---- */
-
-struct proc {
-    pid_t pid;
-    int in, out, err; /* our ends of its stdin, stdout, stderr */
-    goc_scanner *out_lines, *err_lines;
-    goc_timer *watchdog;
-    goc_mutex mu; /* watchdog vs reaping: never kill a reaped pid */
-    bool reaped;
-};
-
-static void watchdog_kill(void *arg)
-{
-    struct proc *p = arg;
-    goc_mutex_lock(&p->mu);
-    if (!p->reaped) {
-        fprintf(stderr, "watchdog: killing process group %d\n", (int)p->pid);
-        kill(-p->pid, SIGKILL);
-    }
-    goc_mutex_unlock(&p->mu);
-}
-
-/* Starts examples/<name> [arg] with env entries (NAME=VALUE, NULL-ended;
- * they win over inherited ones), its stdin, stdout and stderr on pipes,
- * signals at their defaults. NULL if it cannot be started. The result is
- * freed by proc_wait; a test that gives up early leaves it to the
- * watchdog. */
+/* examples/<name> [arg], its stdin a pipe of ours (p->in). */
 static struct proc *spawn(const char *name, const char *arg, const char *const *env)
 {
-    char path[sizeof examples_dir + 64];
-    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
-
-    const char *envp[256];
-    size_t k = 0;
-    for (const char *const *e = env; e && *e; e++)
-        envp[k++] = *e;
-    for (char **e = environ; *e && k < 255; e++) {
-        bool overridden = false;
-        for (const char *const *o = env; o && *o; o++)
-            overridden |= strncmp(*e, *o, strcspn(*o, "=") + 1) == 0;
-        if (!overridden)
-            envp[k++] = *e;
-    }
-    envp[k] = NULL;
-
-    int in[2], out[2], err[2];
-    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
-        return NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawnattr_t attr; /* this test ignores SIGPIPE; the child must not */
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    /* its own process group, with whatever it starts (the demos start
-     * servers): a watchdog's kill reaches them all */
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                        POSIX_SPAWN_SETPGROUP);
-    /* Under an emulator (the AArch64 build runs in qemu-user) the child
-     * needs it too (tests/test.h, run_child). */
-    const char *runner = getenv("GOC_TEST_RUNNER");
-    char *argv[] = {path, (char *)arg, NULL};
-    char *rargv[] = {(char *)runner, path, (char *)arg, NULL};
-    bool emulated = runner && *runner;
-    pid_t pid;
-    int rc = emulated ? posix_spawnp(&pid, runner, &fa, &attr, rargv, (char **)envp)
-                      : posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    if (rc != 0) {
-        fprintf(stderr, "spawn %s: %s\n", path, strerror(rc));
-        close(in[1]), close(out[0]), close(err[0]);
-        return NULL;
-    }
-    struct proc *p = calloc(1, sizeof *p);
-    p->pid = pid;
-    p->mu = (goc_mutex)GOC_MUTEX_INIT;
-    p->in = in[1];
-    p->out = out[0];
-    p->err = err[0];
-    p->out_lines = goc_scanner_new_fd(p->out, 0);
-    p->err_lines = goc_scanner_new_fd(p->err, 0);
-    p->watchdog = goc_after_func(LIMIT, watchdog_kill, p);
-    return p;
-}
-
-static intptr_t wait_exit_call(void *arg)
-{
-    siginfo_t si;
-    while (waitid(P_PID, (id_t) * (pid_t *)arg, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-        ;
-    return 0;
-}
-
-/* Waits for the child's end and reaps it; returns its exit status, or
- * 128 + the signal that killed it. */
-static int proc_wait(struct proc *p)
-{
-    if (p->in >= 0)
-        close(p->in);
-    p->in = -1;
-    goc_blocking(wait_exit_call, &p->pid); /* exited, not yet reaped */
-    goc_mutex_lock(&p->mu);
-    p->reaped = true;
-    /* Anything it left behind (a demo's server, if the demo died before
-     * stopping it) would hold our pipes open. Its group's id is its pid,
-     * which is not reused before the reaping below. */
-    kill(-p->pid, SIGKILL);
-    int status = 0;
-    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    goc_mutex_unlock(&p->mu);
-    goc_timer_stop(p->watchdog);
-    goc_timer_free(p->watchdog);
-    goc_scanner_free(p->out_lines);
-    goc_scanner_free(p->err_lines);
-    close(p->out);
-    close(p->err);
-    free(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-/* Ends a server: SIGTERM, then proc_wait. True if SIGTERM ended it (it
- * had not died of something else before). */
-static bool proc_stop(struct proc *p)
-{
-    kill(p->pid, SIGTERM);
-    return proc_wait(p) == 128 + SIGTERM;
+    return proc_spawn(name, ARGS(arg), &(struct proc_opts){.env = env, .open_stdin = true});
 }
 
 /* Starts examples/<name> as a server on 127.0.0.1:0; its address (from
@@ -187,14 +43,16 @@ static struct proc *server(const char *name, const char *const *env, char *addr)
     return NULL;
 }
 
-/* A test gives up (the failure recorded) when cond is false. */
-#define REQUIRE(cond)          \
-    do {                       \
-        if (!(cond)) {         \
-            CHECK(cond);       \
-            return;            \
-        }                      \
-    } while (0)
+/* examples/<client> against examples/<server_name> on 127.0.0.1:0 (started
+ * with env): both started, or false. */
+static bool client_of(const char *server_name, const char *const *env, const char *client,
+                      struct proc **srv, struct proc **nc)
+{
+    char addr[GOC_ADDRSTRLEN];
+    if (!(*srv = server(server_name, env, addr)))
+        return false;
+    return (*nc = spawn(client, addr, NULL)) != NULL;
+}
 
 /* ---- Lines ---- */
 
@@ -206,7 +64,7 @@ static goc_conn *dial(const char *addr)
         fprintf(stderr, "dial %s: %s\n", addr, strerror(-rc));
         return NULL;
     }
-    goc_conn_set_deadline(c, goc_now() + LIMIT);
+    goc_conn_set_deadline(c, goc_now() + PROC_LIMIT);
     return c;
 }
 
@@ -377,11 +235,8 @@ TEST(reverb2_shouts_at_once) { reverb_test("reverb2", false); }
 
 TEST(netcat1_copies_until_the_server_goes)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("clock2", fast_clock, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat1", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("clock2", fast_clock, "netcat1", &srv, &nc));
     for (int i = 0; i < 3; i++)
         CHECK(is_clock(next_line(nc->out_lines)));
     CHECK(proc_stop(srv));
@@ -390,11 +245,8 @@ TEST(netcat1_copies_until_the_server_goes)
 
 TEST(netcat2_stdin_and_stdout_at_once)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("reverb1", fast_reverb, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat2", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("reverb1", fast_reverb, "netcat2", &srv, &nc));
     CHECK(write(nc->in, "Hello?\n", 7) == 7);
     CHECK(expect_line(nc->out_lines, "\t HELLO?"));
     CHECK(expect_line(nc->out_lines, "\t Hello?"));
@@ -407,15 +259,11 @@ TEST(netcat2_stdin_and_stdout_at_once)
 
 TEST(netcat3_waits_for_the_last_echo)
 {
-    char addr[GOC_ADDRSTRLEN];
-    struct proc *srv = server("reverb2", fast_reverb, addr);
-    REQUIRE(srv != NULL);
-    struct proc *nc = spawn("netcat3", addr, NULL);
-    REQUIRE(nc != NULL);
+    struct proc *srv, *nc;
+    REQUIRE(client_of("reverb2", fast_reverb, "netcat3", &srv, &nc));
     static const char *const shouts[] = {"Is there anybody there?", "Yooo-hooo!"};
     CHECK(write(nc->in, "Is there anybody there?\nYooo-hooo!\n", 35) == 35);
-    close(nc->in); /* ^D before any echo */
-    nc->in = -1;
+    proc_close_stdin(nc); /* ^D before any echo */
     CHECK(read_echoes(nc->out_lines, shouts, 2, false));
     const char *done = next_line(nc->err_lines);
     CHECK(done && strlen(done) > 5 && strcmp(done + strlen(done) - 5, " done") == 0);
@@ -458,44 +306,41 @@ static bool chat_leave(struct chatter *u)
     return ok;
 }
 
+/* A newcomer joins while old is there and speaks first, since it is in
+ * the broadcaster's set once its own words come back (seeing "You are
+ * ..." is not enough: its handleConn may not have entered it yet); old
+ * answers, then leaves. Each sees every line of it, in order. */
+static bool chat_meet(struct chatter *old, struct chatter *newcomer, const char *addr,
+                      const char *hello, const char *answer)
+{
+    if (!chat_join(newcomer, addr))
+        return false;
+    CHECK(chat_sees(newcomer, "You are %s", newcomer->who));
+    CHECK(chat_sees(old, "%s has arrived", newcomer->who));
+    CHECK(send_line(newcomer->conn, hello));
+    CHECK(chat_sees(newcomer, "%s: %s", newcomer->who, hello));
+    CHECK(chat_sees(old, "%s: %s", newcomer->who, hello));
+    CHECK(send_line(old->conn, answer));
+    CHECK(chat_sees(old, "%s: %s", old->who, answer));
+    CHECK(chat_sees(newcomer, "%s: %s", old->who, answer));
+    CHECK(chat_leave(old));
+    CHECK(chat_sees(newcomer, "%s has left", old->who));
+    return true;
+}
+
 TEST(chat_three_clients)
 {
     char addr[GOC_ADDRSTRLEN];
     struct proc *srv = server("chat", NULL, addr);
     REQUIRE(srv != NULL);
-    /* Each step waits for what it must: a newcomer speaks first, since it
-     * is in the broadcaster's set once its own words come back (seeing
-     * "You are ..." is not enough: its handleConn may not have entered it
-     * yet). Every line each client receives is checked, in order, to its
-     * end. */
+    /* Every line each client receives is checked, in order, to its end. */
     struct chatter a, b, c;
     REQUIRE(chat_join(&a, addr));
     CHECK(chat_sees(&a, "You are %s", a.who));
     CHECK(send_line(a.conn, "Anybody here?"));
     CHECK(chat_sees(&a, "%s: Anybody here?", a.who));
-    REQUIRE(chat_join(&b, addr));
-    CHECK(chat_sees(&b, "You are %s", b.who));
-    CHECK(chat_sees(&a, "%s has arrived", b.who));
-    CHECK(send_line(b.conn, "Hi!"));
-    CHECK(chat_sees(&b, "%s: Hi!", b.who));
-    CHECK(chat_sees(&a, "%s: Hi!", b.who));
-    CHECK(send_line(a.conn, "Hi yourself."));
-    CHECK(chat_sees(&a, "%s: Hi yourself.", a.who));
-    CHECK(chat_sees(&b, "%s: Hi yourself.", a.who));
-    CHECK(chat_leave(&a));
-    CHECK(chat_sees(&b, "%s has left", a.who));
-
-    REQUIRE(chat_join(&c, addr));
-    CHECK(chat_sees(&c, "You are %s", c.who));
-    CHECK(chat_sees(&b, "%s has arrived", c.who));
-    CHECK(send_line(c.conn, "Hello?"));
-    CHECK(chat_sees(&c, "%s: Hello?", c.who));
-    CHECK(chat_sees(&b, "%s: Hello?", c.who));
-    CHECK(send_line(b.conn, "Welcome."));
-    CHECK(chat_sees(&b, "%s: Welcome.", b.who));
-    CHECK(chat_sees(&c, "%s: Welcome.", b.who));
-    CHECK(chat_leave(&b));
-    CHECK(chat_sees(&c, "%s has left", b.who));
+    REQUIRE(chat_meet(&a, &b, addr, "Hi!", "Hi yourself."));
+    REQUIRE(chat_meet(&b, &c, addr, "Hello?", "Welcome."));
     CHECK(chat_leave(&c));
     CHECK(proc_stop(srv));
 }
@@ -511,18 +356,10 @@ static int run_demo(const char *name, char *out, size_t size)
     struct proc *p = spawn(name, NULL, fast);
     if (!p)
         return -1;
-    close(p->in);
-    p->in = -1;
-    size_t n = 0;
-    const char *line;
-    while (goc_scanner_scan(p->out_lines) > 0 && (line = goc_scanner_text(p->out_lines, NULL)))
-        n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s\n", line);
+    proc_close_stdin(p);
+    proc_read_lines(p->out_lines, out, size);
     char log[4096];
-    size_t m = 0;
-    log[0] = 0;
-    while (goc_scanner_scan(p->err_lines) > 0) /* stderr: the log */
-        m += (size_t)snprintf(log + m, m < sizeof log ? sizeof log - m : 0, "%s\n",
-                              goc_scanner_text(p->err_lines, NULL));
+    proc_read_lines(p->err_lines, log, sizeof log); /* stderr: the log */
     int rc = proc_wait(p);
     if (rc != 0)
         fprintf(stderr, "%s: status %d; stderr:\n%s", name, rc, log);
@@ -604,23 +441,10 @@ TEST(demo_transcripts)
 
 static int run_all(int argc, char **argv)
 {
-    (void)argc;
-    /* <dir of this binary>/../examples */
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        fprintf(stderr, "readlink /proc/self/exe: %s\n", strerror(errno));
+    (void)argc, (void)argv;
+    if (!proc_find_examples(ARGS("clock1", "clock2", "netcat1", "netcat2", "netcat3", "reverb1",
+                                 "reverb2", "chat")))
         return 1;
-    }
-    self[n] = 0;
-    *strrchr(self, '/') = 0;
-    snprintf(examples_dir, sizeof examples_dir, "%s/../examples", self);
-    char probe[sizeof examples_dir + 16];
-    snprintf(probe, sizeof probe, "%s/chat", examples_dir);
-    if (access(probe, X_OK) != 0) {
-        fprintf(stderr, "%s: the examples are not built (%s)\n", argv[0], probe);
-        return 1;
-    }
     signal(SIGPIPE, SIG_IGN); /* a child that dies while we write its stdin */
 
     RUN(clock1_one_client_at_a_time);

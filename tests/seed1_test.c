@@ -21,121 +21,33 @@
  * left parked holding memory, or any leak, would fail it (the children
  * inherit this test's sanitizer options); in the TSan build, any race.
  * Waits are bounded: connections carry a deadline, and a watchdog kills a
- * child that outlives LIMIT (its output then ends and the test fails);
- * nothing is timed.
+ * child that outlives PROC_LIMIT (tests/proc.h; its output then ends and
+ * the test fails); nothing is timed.
  */
-#define _GNU_SOURCE
-#include <limits.h>
-#include <signal.h>
-#include <spawn.h>
-
-#include "test.h"
-
-extern char **environ;
-
-#define LIMIT (120 * GOC_SECOND) /* a bound on any wait, never reached when all is well */
-
-static char examples_dir[PATH_MAX + 16];
-
-/* A test gives up (the failure recorded) when cond is false. */
-#define REQUIRE(cond)          \
-    do {                       \
-        if (!(cond)) {         \
-            CHECK(cond);       \
-            return;            \
-        }                      \
-    } while (0)
+#include "proc.h"
 
 /* ---- Children ---- */
 
-struct proc {
-    pid_t pid;
-    int out, err; /* our ends of its stdout and stderr */
-    goc_scanner *out_lines, *err_lines;
-    goc_timer *watchdog;
-    goc_mutex mu; /* watchdog vs reaping: never kill a reaped pid */
-    bool reaped;
-    char log[1 << 16]; /* the stderr lines read so far, for a failure's note */
+/* A child and the stderr lines read from it so far, for a failure's
+ * note. */
+struct child {
+    struct proc *proc;
+    char log[1 << 16];
     size_t loglen;
 };
 
-static void watchdog_kill(void *arg)
-{
-    struct proc *p = arg;
-    goc_mutex_lock(&p->mu);
-    if (!p->reaped) {
-        fprintf(stderr, "watchdog: killing process group %d\n", (int)p->pid);
-        kill(-p->pid, SIGKILL);
-    }
-    goc_mutex_unlock(&p->mu);
-}
-
 /* Starts examples/<name> with up to two arguments (NULL: none) and env
- * entries (NAME=VALUE, NULL-ended; they win over inherited ones), stdin
- * /dev/null, signals at their defaults, in a process group of its own. */
-static struct proc *spawn(const char *name, const char *arg1, const char *arg2,
-                          const char *const *env)
+ * entries (NULL-ended, may be NULL); NULL if it cannot be started. Ended
+ * by child_end or child_wait. */
+static struct child *spawn(const char *name, const char *arg1, const char *arg2,
+                           const char *const *env)
 {
-    char path[sizeof examples_dir + 64];
-    snprintf(path, sizeof path, "%s/%s", examples_dir, name);
-    const char *envp[256];
-    size_t k = 0;
-    for (const char *const *e = env; e && *e; e++)
-        envp[k++] = *e;
-    for (char **e = environ; *e && k < 255; e++) {
-        bool overridden = false;
-        for (const char *const *o = env; o && *o; o++)
-            overridden |= strncmp(*e, *o, strcspn(*o, "=") + 1) == 0;
-        if (!overridden)
-            envp[k++] = *e;
-    }
-    envp[k] = NULL;
-
-    int out[2], err[2];
-    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    struct proc *p = proc_spawn(name, ARGS(arg1, arg2), &(struct proc_opts){.env = env});
+    if (!p)
         return NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    posix_spawnattr_t attr;
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                        POSIX_SPAWN_SETPGROUP);
-    char *argv[] = {path, (char *)arg1, (char *)(arg1 ? arg2 : NULL), NULL};
-    /* Under an emulator (the AArch64 build runs in qemu-user) the child
-     * needs it too (tests/test.h, run_child). */
-    const char *runner = getenv("GOC_TEST_RUNNER");
-    char *rargv[] = {(char *)runner, path, (char *)arg1, (char *)(arg1 ? arg2 : NULL), NULL};
-    pid_t pid;
-    int rc = runner && *runner
-                 ? posix_spawnp(&pid, runner, &fa, &attr, rargv, (char **)envp)
-                 : posix_spawn(&pid, path, &fa, &attr, argv, (char **)envp);
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    if (rc != 0) {
-        fprintf(stderr, "spawn %s: %s\n", path, strerror(rc));
-        close(out[0]), close(err[0]);
-        return NULL;
-    }
-    struct proc *p = calloc(1, sizeof *p);
-    p->pid = pid;
-    p->mu = (goc_mutex)GOC_MUTEX_INIT;
-    p->out = out[0];
-    p->err = err[0];
-    p->out_lines = goc_scanner_new_fd(p->out, 0);
-    p->err_lines = goc_scanner_new_fd(p->err, 0);
-    p->watchdog = goc_after_func(LIMIT, watchdog_kill, p);
-    return p;
+    struct child *c = calloc(1, sizeof *c);
+    c->proc = p;
+    return c;
 }
 
 /* Go's log prefix, "2009/11/10 23:00:00 ": true if line has it. */
@@ -149,15 +61,15 @@ static bool has_log_prefix(const char *line)
 }
 
 /* The next stderr line, its log prefix checked and stripped; NULL at the
- * end. Every line read is kept in p->log. */
-static const char *next_log(struct proc *p)
+ * end. Every line read is kept in c->log. */
+static const char *next_log(struct child *c)
 {
-    if (goc_scanner_scan(p->err_lines) <= 0)
+    if (goc_scanner_scan(c->proc->err_lines) <= 0)
         return NULL;
-    const char *line = goc_scanner_text(p->err_lines, NULL);
-    int n = snprintf(p->log + p->loglen, sizeof p->log - p->loglen, "%s\n", line);
-    if (n > 0 && (size_t)n < sizeof p->log - p->loglen)
-        p->loglen += (size_t)n;
+    const char *line = goc_scanner_text(c->proc->err_lines, NULL);
+    int n = snprintf(c->log + c->loglen, sizeof c->log - c->loglen, "%s\n", line);
+    if (n > 0 && (size_t)n < sizeof c->log - c->loglen)
+        c->loglen += (size_t)n;
     if (!has_log_prefix(line)) {
         fprintf(stderr, "  not a log line: \"%s\"\n", line);
         return line;
@@ -167,12 +79,12 @@ static const char *next_log(struct proc *p)
 
 /* Reads stderr until "<name> listening on ADDR" for each of the n names,
  * whose addresses go to addrs[i]. */
-static bool wait_listening(struct proc *p, int n, const char *const *names,
+static bool wait_listening(struct child *c, int n, const char *const *names,
                            char addrs[][GOC_ADDRSTRLEN])
 {
     int seen = 0;
     const char *line;
-    while (seen < n && (line = next_log(p))) {
+    while (seen < n && (line = next_log(c))) {
         for (int i = 0; i < n; i++) {
             size_t len = strlen(names[i]);
             if (strncmp(line, names[i], len) == 0 && strncmp(line + len, " listening on ", 14) == 0) {
@@ -182,77 +94,49 @@ static bool wait_listening(struct proc *p, int n, const char *const *names,
         }
     }
     if (seen < n)
-        fprintf(stderr, "  no \"listening on\" lines; stderr:\n%s", p->log);
+        fprintf(stderr, "  no \"listening on\" lines; stderr:\n%s", c->log);
     return seen == n;
-}
-
-/* The rest of stdout into out, the rest of stderr's lines (prefixes
- * stripped) into lines; both until their end. */
-static void read_rest(struct proc *p, char *out, size_t outsz, char *lines, size_t linesz)
-{
-    size_t n = 0;
-    out[0] = 0;
-    while (goc_scanner_scan(p->out_lines) > 0) {
-        int k = snprintf(out + n, outsz - n, "%s\n", goc_scanner_text(p->out_lines, NULL));
-        if (k > 0 && (size_t)k < outsz - n)
-            n += (size_t)k;
-    }
-    n = 0;
-    lines[0] = 0;
-    const char *line;
-    while ((line = next_log(p))) {
-        int k = snprintf(lines + n, linesz - n, "%s\n", line);
-        if (k > 0 && (size_t)k < linesz - n)
-            n += (size_t)k;
-    }
-}
-
-static intptr_t wait_exit_call(void *arg)
-{
-    siginfo_t si;
-    while (waitid(P_PID, (id_t) * (pid_t *)arg, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-        ;
-    return 0;
 }
 
 /* Waits for the child's end and reaps it; returns its exit status, or
  * 128 + the signal that killed it. On a failure, shows its stderr. */
-static int proc_wait(struct proc *p)
+static int child_wait(struct child *c)
 {
-    goc_blocking(wait_exit_call, &p->pid); /* exited, not yet reaped */
-    goc_mutex_lock(&p->mu);
-    p->reaped = true;
-    int status = 0;
-    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+    int rc = proc_reap(c->proc);
+    while (next_log(c)) /* whatever is left: a sanitizer's report */
         ;
-    goc_mutex_unlock(&p->mu);
-    goc_timer_stop(p->watchdog);
-    goc_timer_free(p->watchdog);
-    while (next_log(p)) /* whatever is left: a sanitizer's report */
-        ;
-    int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (rc != 0)
-        fprintf(stderr, "  exit status %d; stderr:\n%s", rc, p->log);
-    goc_scanner_free(p->out_lines);
-    goc_scanner_free(p->err_lines);
-    close(p->out);
-    close(p->err);
-    free(p);
+        fprintf(stderr, "  exit status %d; stderr:\n%s", rc, c->log);
+    proc_free(c->proc);
+    free(c);
     return rc;
 }
 
-/* ---- Lines ---- */
-
-/* How many lines of text are exactly line. */
-static int count_lines(const char *text, const char *line)
+/* The rest of stdout into out, the rest of stderr's lines (prefixes
+ * stripped) into lines, both until their end; then child_wait. */
+static int child_end(struct child *c, char *out, size_t outsz, char *lines, size_t linesz)
 {
-    int n = 0;
-    size_t len = strlen(line);
-    for (const char *p = text; (p = strstr(p, line)); p += len)
-        if ((p == text || p[-1] == '\n') && p[len] == '\n')
-            n++;
-    return n;
+    proc_read_lines(c->proc->out_lines, out, outsz);
+    size_t n = 0;
+    lines[0] = 0;
+    const char *line;
+    while ((line = next_log(c))) {
+        int k = snprintf(lines + n, linesz - n, "%s\n", line);
+        if (k > 0 && (size_t)k < linesz - n)
+            n += (size_t)k;
+    }
+    return child_wait(c);
 }
+
+/* spawn, then child_end: the status, or -1 if it did not start. */
+static int run_to_end(const char *name, const char *arg1, const char *arg2,
+                      const char *const *env, char *out, size_t outsz, char *lines, size_t linesz)
+{
+    struct child *c = spawn(name, arg1, arg2, env);
+    return c ? child_end(c, out, outsz, lines, linesz) : -1;
+}
+
+/* ---- Lines ---- */
 
 /* Where line is in text (a whole line), or NULL. */
 static const char *find_line(const char *text, const char *line)
@@ -262,6 +146,15 @@ static const char *find_line(const char *text, const char *line)
         if ((p == text || p[-1] == '\n') && p[len] == '\n')
             return p;
     return NULL;
+}
+
+/* How many lines of text are exactly line. */
+static int count_lines(const char *text, const char *line)
+{
+    int n = 0;
+    for (const char *p = text; (p = find_line(p, line)); p += strlen(line))
+        n++;
+    return n;
 }
 
 static int count_all_lines(const char *text)
@@ -285,7 +178,7 @@ static int get(const char *addr, const char *path, char *resp, size_t size, cons
         fprintf(stderr, "  dial %s: %s\n", addr, strerror(-rc));
         return rc;
     }
-    goc_conn_set_deadline(c, goc_now() + LIMIT);
+    goc_conn_set_deadline(c, goc_now() + PROC_LIMIT);
     ssize_t n = goc_conn_printf(c, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, addr);
     size_t len = 0;
     while (n >= 0 && len + 1 < size && (n = goc_conn_read(c, resp + len, size - len - 1)) > 0)
@@ -317,14 +210,13 @@ static int get(const char *addr, const char *path, char *resp, size_t size, cons
 
 TEST(serve_stop_demo)
 {
-    struct proc *p = spawn("serve_stop", NULL, NULL, NULL);
+    struct child *p = spawn("serve_stop", NULL, NULL, NULL);
     REQUIRE(p != NULL);
     static const char *const names[] = {"app", "debug"};
     char addrs[2][GOC_ADDRSTRLEN];
     bool listening = wait_listening(p, 2, names, addrs);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     REQUIRE(listening);
 
     /* The curl session, while both servers were up. */
@@ -359,14 +251,11 @@ TEST(serve_stop_one_fails_all_stop)
     char taken_addr[GOC_ADDRSTRLEN];
     goc_listener_addr(taken, taken_addr, sizeof taken_addr);
     static const char *const env[] = {"SERVE_STOP_MOCK_EXIT_MS=200", NULL};
-    struct proc *p = spawn("serve_stop", taken_addr, "127.0.0.1:0", env);
-    if (!p)
-        goc_listener_close(taken);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    int st = run_to_end("serve_stop", taken_addr, "127.0.0.1:0", env, out, sizeof out, log,
+                        sizeof log);
     goc_listener_close(taken);
+    CHECK(st == 0);
 
     /* Whichever came first, the app's failure or pprof's mock exit, closed
      * stop: the debug server was shut down (once), and main got both
@@ -387,13 +276,13 @@ TEST(serve_stop_one_fails_all_stop)
 
 /* Starts serve_errgroup on two ephemeral ports; their addresses into
  * addrs (app, debug). */
-static struct proc *start_errgroup(char addrs[2][GOC_ADDRSTRLEN])
+static struct child *start_errgroup(char addrs[2][GOC_ADDRSTRLEN])
 {
-    struct proc *p = spawn("serve_errgroup", "127.0.0.1:0", "127.0.0.1:0", NULL);
+    struct child *p = spawn("serve_errgroup", "127.0.0.1:0", "127.0.0.1:0", NULL);
     static const char *const names[] = {"app", "debug"};
     if (p && !wait_listening(p, 2, names, addrs)) {
-        kill(p->pid, SIGKILL);
-        proc_wait(p);
+        kill(p->proc->pid, SIGKILL);
+        child_wait(p);
         return NULL;
     }
     return p;
@@ -402,7 +291,7 @@ static struct proc *start_errgroup(char addrs[2][GOC_ADDRSTRLEN])
 TEST(serve_errgroup_shutdown_request)
 {
     char addrs[2][GOC_ADDRSTRLEN];
-    struct proc *p = start_errgroup(addrs);
+    struct child *p = start_errgroup(addrs);
     REQUIRE(p != NULL);
     static char resp[1 << 14];
     const char *body = NULL;
@@ -422,9 +311,9 @@ TEST(serve_errgroup_shutdown_request)
     CHECK(goc_dial("tcp", addrs[0], &idle) == 0);
     CHECK(goc_dial("tcp", addrs[0], &half) == 0);
     if (idle)
-        goc_conn_set_deadline(idle, goc_now() + LIMIT);
+        goc_conn_set_deadline(idle, goc_now() + PROC_LIMIT);
     if (half) {
-        goc_conn_set_deadline(half, goc_now() + LIMIT);
+        goc_conn_set_deadline(half, goc_now() + PROC_LIMIT);
         CHECK(goc_conn_write_string(half, "GET /ping HTTP/1.0\r\n") > 0);
     }
 
@@ -434,8 +323,7 @@ TEST(serve_errgroup_shutdown_request)
     CHECK(body && body[0] == 0);
 
     static char out[1 << 12], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(strcmp(out, "errgroup exiting: http: Server closed\n") == 0);
     CHECK(strcmp(log, "server will out...\nshutting down server...\n") == 0);
     goc_conn *unanswered[] = {idle, half};
@@ -453,14 +341,13 @@ TEST(serve_errgroup_shutdown_request)
 static void signal_test(int sig, const char *want)
 {
     char addrs[2][GOC_ADDRSTRLEN];
-    struct proc *p = start_errgroup(addrs);
+    struct child *p = start_errgroup(addrs);
     REQUIRE(p != NULL);
     /* Notify was called before the servers started: once they listen, the
      * signal is caught. */
-    CHECK(kill(p->pid, sig) == 0);
+    CHECK(kill(p->proc->pid, sig) == 0);
     static char out[1 << 12], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     CHECK(strcmp(out, want) == 0);
     /* g3's error cancelled ctx: g2 saw it and shut the servers down. */
     CHECK(strcmp(log, "errgroup exit...\nshutting down server...\n") == 0);
@@ -472,11 +359,8 @@ TEST(serve_errgroup_sigint) { signal_test(SIGINT, "errgroup exiting: get os sign
 
 TEST(serve_errgroup_demo)
 {
-    struct proc *p = spawn("serve_errgroup", NULL, NULL, NULL);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 14];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(run_to_end("serve_errgroup", NULL, NULL, NULL, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "pong") == 2);
     const char *first = find_line(out, "errgroup exiting: http: Server closed");
     const char *second = find_line(out, "errgroup exiting: get os signal: interrupt");
@@ -490,14 +374,13 @@ TEST(serve_errgroup_demo)
 TEST(memo_net_one_fetch_per_url)
 {
     static const char *const env[] = {"MEMO_NET_LATENCY_MS=20", NULL};
-    struct proc *p = spawn("memo_net", "50", NULL, env);
+    struct child *p = spawn("memo_net", "50", NULL, env);
     REQUIRE(p != NULL);
     static const char *const names[] = {"server"};
     char addr[1][GOC_ADDRSTRLEN];
     bool listening = wait_listening(p, 1, names, addr);
     static char out[1 << 16], log[1 << 12];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(child_end(p, out, sizeof out, log, sizeof log) == 0);
     REQUIRE(listening);
 
     static const struct {
@@ -534,36 +417,16 @@ TEST(memo_net_one_fetch_per_url)
 
 TEST(memo_net_demo)
 {
-    struct proc *p = spawn("memo_net", NULL, NULL, NULL);
-    REQUIRE(p != NULL);
     static char out[1 << 14], log[1 << 12];
-    read_rest(p, out, sizeof out, log, sizeof log);
-    CHECK(proc_wait(p) == 0);
+    CHECK(run_to_end("memo_net", NULL, NULL, NULL, out, sizeof out, log, sizeof log) == 0);
     CHECK(count_lines(out, "24 requests, 4 fetches") == 1);
 }
 
 static int run_all(int argc, char **argv)
 {
-    (void)argc;
-    /* <dir of this binary>/../examples */
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
-        fprintf(stderr, "readlink /proc/self/exe: %s\n", strerror(errno));
+    (void)argc, (void)argv;
+    if (!proc_find_examples(ARGS("serve_stop", "serve_errgroup", "memo_net")))
         return 1;
-    }
-    self[n] = 0;
-    *strrchr(self, '/') = 0;
-    snprintf(examples_dir, sizeof examples_dir, "%s/../examples", self);
-    static const char *const needed[] = {"serve_stop", "serve_errgroup", "memo_net"};
-    for (int i = 0; i < 3; i++) {
-        char probe[sizeof examples_dir + 32];
-        snprintf(probe, sizeof probe, "%s/%s", examples_dir, needed[i]);
-        if (access(probe, X_OK) != 0) {
-            fprintf(stderr, "%s: the examples are not built (%s)\n", argv[0], probe);
-            return 1;
-        }
-    }
 
     RUN(serve_stop_demo);
     RUN(serve_stop_one_fails_all_stop);

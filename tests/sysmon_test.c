@@ -284,17 +284,12 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } scenarios[] = {
+    static const struct test_scenario scenarios[] = {
         {"blocked_reads", sc_blocked_reads},   {"compute", sc_compute},
         {"stranded_timer", sc_stranded_timer}, {"stranded_poller", sc_stranded_poller},
         {"deadlock_after", sc_deadlock_after},
     };
     if (argc > 1)
-        for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-            if (strcmp(argv[1], scenarios[i].name) == 0)
-                return goc_main(scenarios[i].fn, argc, argv);
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -1,12 +1,14 @@
 /* test.h: the tests' little harness.
  *
  * A test file is one program: TEST(name) functions registered in main with
- * RUN(name), CHECK(cond) that records a failure with its line and goes on,
- * and a final "N passed, N failed" line; the exit status is non-zero when
- * anything failed. Tests that must watch a process die (a deadlock, a
- * panic, a stack overflow) run a scenario of their own binary in a child
- * and check its exit status and stderr (run_child). Loop sizes shrink under
- * the sanitizers through SCALE(n), never the assertions.
+ * RUN(name), CHECK(cond) that records a failure with its line and goes on
+ * (REQUIRE(cond): and ends the test), and a final "N passed, N failed"
+ * line; the exit status is non-zero when anything failed. Tests that must
+ * watch a process die (a deadlock, a panic, a stack overflow) run a
+ * scenario of their own binary in a child and check its exit status and
+ * stderr (run_child; the child's main picks it with run_scenario). Loop
+ * sizes shrink under the sanitizers through SCALE(n), never the
+ * assertions. Example programs run as children through proc.h.
  */
 #ifndef GOC_TEST_H
 #define GOC_TEST_H
@@ -54,18 +56,39 @@ static const char *test_self;
 
 #define TEST(name) static void test_##name(void)
 
+/* A test gives up (the failure recorded) when cond is false. */
+#define REQUIRE(cond)                                                                    \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            CHECK(cond);                                                                 \
+            return;                                                                      \
+        }                                                                                \
+    } while (0)
+
+/* RUN's two halves, for a runner that checks more around the test
+ * (leak.h's LRUN). */
+static inline void test_begin(const char *name)
+{
+    test_failures_now = 0;
+    fprintf(stderr, "=== RUN   %s\n", name);
+}
+
+static inline void test_end(const char *name)
+{
+    if (test_failures_now) {
+        test_failed++;
+        fprintf(stderr, "--- FAIL: %s\n", name);
+    } else {
+        test_passed++;
+        fprintf(stderr, "--- PASS: %s\n", name);
+    }
+}
+
 #define RUN(name)                                                                        \
     do {                                                                                 \
-        test_failures_now = 0;                                                           \
-        fprintf(stderr, "=== RUN   %s\n", #name);                                        \
+        test_begin(#name);                                                               \
         test_##name();                                                                   \
-        if (test_failures_now) {                                                         \
-            test_failed++;                                                               \
-            fprintf(stderr, "--- FAIL: %s\n", #name);                                    \
-        } else {                                                                         \
-            test_passed++;                                                               \
-            fprintf(stderr, "--- PASS: %s\n", #name);                                    \
-        }                                                                                \
+        test_end(#name);                                                                 \
     } while (0)
 
 static inline int test_summary(void)
@@ -73,6 +96,32 @@ static inline int test_summary(void)
     printf("%d passed, %d failed\n", test_passed, test_failed);
     fflush(stdout);
     return test_failed ? 1 : 0;
+}
+
+/* GOC_TEST_RUNNER: the emulator the tests run under (qemu-user runs the
+ * AArch64 build), which a child program needs too; NULL when there is
+ * none. */
+static inline const char *test_runner(void)
+{
+    const char *runner = getenv("GOC_TEST_RUNNER");
+    return runner && *runner ? runner : NULL;
+}
+
+/* A scenario run_child can run: "<self> <name>" runs fn under goc_main. */
+struct test_scenario {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+};
+
+/* In main, when argv[1] is given: runs the scenario it names (n of them in
+ * table) and returns its status; 127 for a name not in table. */
+static inline int run_scenario(int argc, char **argv, const struct test_scenario *table, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], table[i].name) == 0)
+            return goc_main(table[i].fn, argc, argv);
+    fprintf(stderr, "%s: no scenario %s\n", argv[0], argv[1]);
+    return 127;
 }
 
 /* Runs "<self> <scenario>" with extra environment entries (NAME=VALUE,
@@ -96,10 +145,8 @@ static inline int run_child(const char *scenario, const char *const *env, char *
          * sanitizers as leaking, nor make them change its exit status. */
         putenv("ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:use_sigaltstack=1");
         putenv("TSAN_OPTIONS=report_signal_unsafe=0:halt_on_error=1:exitcode=66");
-        /* Under an emulator (the AArch64 build runs in qemu-user), the
-         * child needs it too. */
-        const char *runner = getenv("GOC_TEST_RUNNER");
-        if (runner && *runner)
+        const char *runner = test_runner();
+        if (runner)
             execlp(runner, runner, test_self, scenario, (char *)NULL);
         else
             execl(test_self, test_self, scenario, (char *)NULL);
