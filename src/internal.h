@@ -357,6 +357,11 @@ GOC_INTERNAL uint32_t goc__semrelease(goc__waitq *q, uint32_t n); /* returns Gs 
  * nothing, but is a scheduling point. */
 GOC_INTERNAL void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason);
 GOC_INTERNAL void goc__semrelease1(goc__waitq *q, uint32_t n, bool handoff);
+struct goc_ctx;
+/* semacquire1 that ctx can end: 0 with a unit, or ctx's error with none
+ * (the waiter has left the queue, or never joined it). Never both. */
+GOC_INTERNAL int goc__semacquire_ctx(goc__waitq *q, bool lifo, const char *reason,
+                                     struct goc_ctx *ctx);
 
 /* A one-shot event (Go's note): one waiter, one wakeup. */
 typedef struct { _Atomic uintptr_t state; } goc_note;
