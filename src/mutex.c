@@ -60,8 +60,9 @@ static inline bool cas_state(goc_mutex *m, int32_t *old, int32_t new)
 
 /* Go's runtime_canSpin: a few rounds, on more than one worker, with
  * another worker running (the holder may be on it), and never while
- * goroutines are queued on the spinner's own worker. */
-static bool can_spin(int iter)
+ * goroutines are queued on the spinner's own worker. Shared with
+ * rwmutex.c. */
+bool goc__sync_can_spin(int iter)
 {
     if (iter >= 4 || goc__sched_nprocs() <= 1 || !goc__sched_others_running())
         return false;
@@ -73,7 +74,8 @@ static bool can_spin(int iter)
                atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 }
 
-static void do_spin(void)
+/* One round: 30 pauses (Go's procyield(active_spin_cnt)). */
+void goc__sync_spin(void)
 {
     for (int i = 0; i < 30; i++) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -130,11 +132,11 @@ static int lock_slow(goc_mutex *m, goc_ctx *ctx)
     for (;;) {
         /* Spin while it is locked in normal mode and spinning can pay off.
          * Setting WOKEN tells Unlock not to wake a waiter meanwhile. */
-        if ((old & (LOCKED | STARVING)) == LOCKED && can_spin(iter)) {
+        if ((old & (LOCKED | STARVING)) == LOCKED && goc__sync_can_spin(iter)) {
             if (!awoke && !(old & WOKEN) && (old >> WAITER_SHIFT) != 0 &&
                 cas_state(m, &old, old | WOKEN))
                 awoke = true;
-            do_spin();
+            goc__sync_spin();
             iter++;
             old = load_state(m);
             continue;
