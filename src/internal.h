@@ -357,6 +357,16 @@ GOC_INTERNAL uint32_t goc__semrelease(goc__waitq *q, uint32_t n); /* returns Gs 
  * nothing, but is a scheduling point. */
 GOC_INTERNAL void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason);
 GOC_INTERNAL void goc__semrelease1(goc__waitq *q, uint32_t n, bool handoff);
+struct goc_ctx;
+/* semacquire1 that ctx can end: 0 with a unit, or ctx's error with none
+ * (the waiter has left the queue, or never joined it). Never both. */
+GOC_INTERNAL int goc__semacquire_ctx(goc__waitq *q, bool lifo, const char *reason,
+                                     struct goc_ctx *ctx);
+
+/* Spinning before parking on a sync object (mutex.c): whether round iter
+ * may spin (Go's runtime_canSpin), and one round. */
+GOC_INTERNAL bool goc__sync_can_spin(int iter);
+GOC_INTERNAL void goc__sync_spin(void);
 
 /* A one-shot event (Go's note): one waiter, one wakeup. */
 typedef struct { _Atomic uintptr_t state; } goc_note;

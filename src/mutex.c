@@ -33,6 +33,7 @@
  * on the mutex's address before the atomic that drops LOCKED; every way of
  * taking the mutex acquires on it afterwards, as Go's race annotations do.
  */
+#include "goc/context.h"
 #include "goc/sync.h"
 #include "internal.h"
 #include "race.h"
@@ -59,8 +60,9 @@ static inline bool cas_state(goc_mutex *m, int32_t *old, int32_t new)
 
 /* Go's runtime_canSpin: a few rounds, on more than one worker, with
  * another worker running (the holder may be on it), and never while
- * goroutines are queued on the spinner's own worker. */
-static bool can_spin(int iter)
+ * goroutines are queued on the spinner's own worker. Shared with
+ * rwmutex.c. */
+bool goc__sync_can_spin(int iter)
 {
     if (iter >= 4 || goc__sched_nprocs() <= 1 || !goc__sched_others_running())
         return false;
@@ -72,7 +74,8 @@ static bool can_spin(int iter)
                atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 }
 
-static void do_spin(void)
+/* One round: 30 pauses (Go's procyield(active_spin_cnt)). */
+void goc__sync_spin(void)
 {
     for (int i = 0; i < 30; i++) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -87,7 +90,40 @@ static void do_spin(void)
 
 void goc_mutex_init(goc_mutex *m) { *m = (goc_mutex)GOC_MUTEX_INIT; }
 
-static void lock_slow(goc_mutex *m)
+/* A waiter that ctx has taken out of the queue (it owns no unit) but that
+ * is still counted in state: uncount it. Returns false where it cannot,
+ * because the unit meant for it is on its way and must be taken (the
+ * caller then waits for it, uncancellably and briefly, and carries on as a
+ * woken waiter, so that the wake-up or the handoff is passed on, not lost):
+ *  - normal mode, no waiter counted: an Unlock has uncounted us already
+ *    (they are anonymous: it took "a" waiter off the count, and we are the
+ *    only one left) and is releasing our unit, with WOKEN set for us;
+ *  - starvation mode, unlocked, we the only waiter counted: an Unlock is
+ *    handing the mutex over (Unlock does not uncount in starvation mode).
+ * The last waiter to leave a locked starving mutex ends starvation mode,
+ * as the last waiter to be handed it would: nobody is left to hand it to. */
+static bool withdraw(goc_mutex *m)
+{
+    int32_t old = load_state(m);
+    for (;;) {
+        int32_t waiters = old >> WAITER_SHIFT, new = old - (1 << WAITER_SHIFT);
+        if (!(old & STARVING)) {
+            if (waiters == 0)
+                return false;
+        } else if (waiters == 1) {
+            if (!(old & LOCKED))
+                return false;
+            new &= ~STARVING;
+        }
+        if (cas_state(m, &old, new))
+            return true;
+    }
+}
+
+/* ctx NULL: waits until the mutex is ours (returns 0). Otherwise returns
+ * ctx's error if it ends while we would have to wait; then we hold no lock,
+ * are not counted in state, and own no WOKEN. */
+static int lock_slow(goc_mutex *m, goc_ctx *ctx)
 {
     int64_t wait_start = 0;
     bool starving = false, awoke = false;
@@ -96,14 +132,27 @@ static void lock_slow(goc_mutex *m)
     for (;;) {
         /* Spin while it is locked in normal mode and spinning can pay off.
          * Setting WOKEN tells Unlock not to wake a waiter meanwhile. */
-        if ((old & (LOCKED | STARVING)) == LOCKED && can_spin(iter)) {
+        if ((old & (LOCKED | STARVING)) == LOCKED && goc__sync_can_spin(iter)) {
             if (!awoke && !(old & WOKEN) && (old >> WAITER_SHIFT) != 0 &&
                 cas_state(m, &old, old | WOKEN))
                 awoke = true;
-            do_spin();
+            goc__sync_spin();
             iter++;
             old = load_state(m);
             continue;
+        }
+        int err;
+        if (ctx && (old & (LOCKED | STARVING)) && (err = goc_ctx_err(ctx))) {
+            /* We would wait, and ctx has ended. A WOKEN we own goes: the
+             * mutex is held, or being handed over, so its Unlock (or the
+             * handoff's receiver) wakes whoever is next. */
+            if (awoke) {
+                if (!(old & WOKEN))
+                    goc__fatal("sync: inconsistent mutex state");
+                if (!cas_state(m, &old, old & ~WOKEN))
+                    continue;
+            }
+            return err;
         }
         int32_t new = old;
         /* Don't try to take a starving mutex: arrivals must queue. */
@@ -129,7 +178,13 @@ static void lock_slow(goc_mutex *m)
         bool lifo = wait_start != 0;
         if (wait_start == 0)
             wait_start = goc__nanotime();
-        goc__semacquire1(&m->sema, lifo, "sync.Mutex.Lock");
+        if (!ctx) {
+            goc__semacquire1(&m->sema, lifo, "sync.Mutex.Lock");
+        } else if ((err = goc__semacquire_ctx(&m->sema, lifo, "sync.Mutex.Lock", ctx))) {
+            if (withdraw(m))
+                return err;
+            goc__semacquire1(&m->sema, true, "sync.Mutex.Lock");
+        }
         starving = starving || goc__nanotime() - wait_start > STARVATION_THRESHOLD_NS;
         old = load_state(m);
         if (old & STARVING) {
@@ -146,6 +201,7 @@ static void lock_slow(goc_mutex *m)
         awoke = true;
         iter = 0;
     }
+    return 0;
 }
 
 void goc_mutex_lock(goc_mutex *m)
@@ -154,8 +210,25 @@ void goc_mutex_lock(goc_mutex *m)
     int32_t old = 0;
     if (unlikely(!__atomic_compare_exchange_n(&m->state, &old, LOCKED, false, __ATOMIC_ACQUIRE,
                                               __ATOMIC_RELAXED)))
-        lock_slow(m);
+        lock_slow(m, NULL);
     goc__race_acquire(m);
+}
+
+int goc_mutex_lock_ctx(goc_mutex *m, goc_ctx *ctx)
+{
+    /* A context that has ended fails the call even if the mutex is free,
+     * as every context-aware call does. */
+    int err = goc_ctx_err(ctx);
+    if (err)
+        return err;
+    goc__thread_touch();
+    int32_t old = 0;
+    if (unlikely(!__atomic_compare_exchange_n(&m->state, &old, LOCKED, false, __ATOMIC_ACQUIRE,
+                                              __ATOMIC_RELAXED)) &&
+        (err = lock_slow(m, ctx)))
+        return err;
+    goc__race_acquire(m);
+    return 0;
 }
 
 bool goc_mutex_trylock(goc_mutex *m)

@@ -4,8 +4,11 @@
  * CAS from NULL; the loser frees its copy) and freed only by destroy:
  * cache i belongs to worker i, the last one to plain threads and to the
  * monitor's spare workers (ids >= nprocs). Each cache:
- *   private   one object, taken and given with an atomic exchange (Go's
- *             private slot; the exchange also lets trim empty it);
+ *   private   one object (Go's private slot), emptied with an atomic
+ *             exchange (by get, a stealer or trim); filled by put: in a
+ *             worker's own cache, where only that worker fills it, with a
+ *             plain release store when it is empty; in the shared cache,
+ *             which several threads fill, with a compare-and-swap;
  *   shared    a stack of at most SHARED objects under a spin lock, which
  *             its worker pushes and pops and other workers steal from.
  * get: own private, own shared, then the other caches (other workers',
@@ -137,11 +140,26 @@ void goc_pool_put(goc_pool *p, void *x)
         return;
     goc__race_release(x);
     pool_locals *ls = get_locals(p);
-    pool_local *l = my_local(ls);
-    void *expect = NULL;
-    if (atomic_compare_exchange_strong_explicit(&l->private, &expect, x, memory_order_release,
-                                                memory_order_relaxed))
-        return;
+    goc_p *pp = goc__getp();
+    pool_local *l;
+    if (likely(pp && pp->id < ls->n - 1)) {
+        /* Our worker's cache: only we fill its private slot (others only
+         * empty it, with an exchange), so an empty slot stays empty until
+         * our store, and a plain release store fills it: no read-modify-
+         * write, as Go's pinned private slot. */
+        l = &ls->local[pp->id];
+        if (!atomic_load_explicit(&l->private, memory_order_relaxed)) {
+            atomic_store_explicit(&l->private, x, memory_order_release);
+            return;
+        }
+    } else {
+        /* The shared cache: plain threads and spare workers race to fill. */
+        l = &ls->local[ls->n - 1];
+        void *expect = NULL;
+        if (atomic_compare_exchange_strong_explicit(&l->private, &expect, x,
+                                                    memory_order_release, memory_order_relaxed))
+            return;
+    }
     goc__spin_lock(&l->lock);
     bool kept = l->n < SHARED;
     if (kept) {

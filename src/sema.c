@@ -17,8 +17,18 @@
  * waiter keeps its place; a handoff release yields the releaser's P to the
  * waiter it woke, so that waiter runs at once (starvation mode).
  *
+ * A context-aware acquire (goc__semacquire_ctx, for goc_mutex_lock_ctx)
+ * registers a watcher (context.h) before it takes the lock; the watcher's
+ * function runs under the context's lock and takes the queue's lock (never
+ * the other way round). Under the queue's lock, exactly one of two things
+ * ends a queued wait: a release pops the waiter (it owns a unit), or the
+ * watcher finds it still in the queue and unlinks it (it owns nothing). A
+ * watcher that runs before the waiter has queued marks its record, and the
+ * waiter, checking the mark under the lock, does not queue.
+ *
  * A note is a word: 0 (not yet), 1 (done), or the parked waiter's G.
  */
+#include "context.h"
 #include "internal.h"
 #include "race.h"
 
@@ -31,16 +41,9 @@ static bool unlock_waitq(goc_g *g, void *arg)
     return true;
 }
 
-void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason)
+/* Lock held. */
+static void enqueue(goc__waitq *q, goc_g *g, bool lifo)
 {
-    goc__spin_lock(qlock(q));
-    if (q->count > 0) {
-        q->count--;
-        goc__spin_unlock(qlock(q));
-        goc__race_acquire(q);
-        return;
-    }
-    goc_g *g = goc__getg();
     if (lifo) {
         g->schedlink = q->head;
         q->head = g;
@@ -54,7 +57,96 @@ void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason)
             q->head = g;
         q->tail = g;
     }
+}
+
+/* Lock held: takes a unit if one is free. */
+static bool take_unit(goc__waitq *q)
+{
+    if (q->count == 0)
+        return false;
+    q->count--;
+    return true;
+}
+
+void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason)
+{
+    goc__spin_lock(qlock(q));
+    if (take_unit(q)) {
+        goc__spin_unlock(qlock(q));
+        goc__race_acquire(q);
+        return;
+    }
+    enqueue(q, goc__getg(), lifo);
     goc__park(unlock_waitq, q, reason);
+}
+
+/* ---- The context-aware acquire ---- */
+
+enum { CW_INIT, CW_QUEUED, CW_CANCELLED };
+
+typedef struct ctx_waiter {
+    goc__waitq *q;
+    goc_g *g;
+    int state; /* CW_*; guarded by q->lock */
+    int err;   /* CW_CANCELLED: the context's error */
+} ctx_waiter;
+
+/* Lock held: unlinks g if it is queued; true if it was. */
+static bool unlink_g(goc__waitq *q, goc_g *g)
+{
+    goc_g *prev = NULL;
+    for (goc_g *it = q->head; it; prev = it, it = it->schedlink) {
+        if (it != g)
+            continue;
+        if (prev)
+            prev->schedlink = g->schedlink;
+        else
+            q->head = g->schedlink;
+        if (q->tail == g)
+            q->tail = prev;
+        return true;
+    }
+    return false;
+}
+
+/* Under the context's lock. A waiter that a release has popped already
+ * owns its unit: it is left alone. */
+static void ctx_fire(goc__ctx_watch *watch, int err)
+{
+    ctx_waiter *w = watch->arg;
+    goc_g *wake = NULL;
+    goc__spin_lock(qlock(w->q));
+    if (w->state == CW_INIT || (w->state == CW_QUEUED && unlink_g(w->q, w->g))) {
+        if (w->state == CW_QUEUED)
+            wake = w->g;
+        w->state = CW_CANCELLED;
+        w->err = err;
+    }
+    goc__spin_unlock(qlock(w->q));
+    if (wake)
+        goc__ready(wake); /* the last touch of w */
+}
+
+int goc__semacquire_ctx(goc__waitq *q, bool lifo, const char *reason, goc_ctx *ctx)
+{
+    ctx_waiter w = {.q = q, .g = goc__getg(), .state = CW_INIT};
+    goc__ctx_watch watch;
+    int err = goc__ctx_watch_start(ctx, &watch, ctx_fire, &w);
+    if (err)
+        return err;
+    goc__spin_lock(qlock(q));
+    if (w.state == CW_CANCELLED) {
+        goc__spin_unlock(qlock(q));
+    } else if (take_unit(q)) {
+        goc__spin_unlock(qlock(q));
+        goc__race_acquire(q);
+    } else {
+        w.state = CW_QUEUED;
+        enqueue(q, w.g, lifo);
+        goc__park(unlock_waitq, q, reason);
+    }
+    goc__ctx_watch_stop(&watch); /* waits out a fire in progress */
+    return w.state == CW_CANCELLED ? w.err : 0;
 }
 
 void goc__semacquire(goc__waitq *q, const char *reason) { goc__semacquire1(q, false, reason); }

@@ -166,6 +166,13 @@ GOC_API int goc_sleep_ctx(int64_t d, goc_ctx *ctx);
  * failure nothing is held. Waiters stay FIFO; one that gives up lets the
  * waiters behind it go if they fit. */
 GOC_API int goc_sema_acquire_ctx(goc_sema *s, int64_t n, goc_ctx *ctx);
+/* sync.Mutex.Lock that ctx can end: 0 with the mutex held, or ctx's error
+ * with nothing held. A waiter that gives up leaves the queue, and passes
+ * on the wake-up an Unlock may have given it meanwhile. When ctx ends just
+ * as the mutex is handed to the caller, the call may still return 0 (it
+ * holds the mutex then: unlock it as usual). Fairness (starvation mode) as
+ * goc_mutex_lock's; wait reason "sync.Mutex.Lock". */
+GOC_API int goc_mutex_lock_ctx(goc_mutex *m, goc_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -76,7 +76,8 @@ typedef struct goc_mutex {
 #define GOC_MUTEX_INIT {0, {0, 0, 0, 0}}
 
 GOC_API void goc_mutex_init(goc_mutex *m);
-/* Parks until the mutex is ours (wait reason "sync.Mutex.Lock"). */
+/* Parks until the mutex is ours (wait reason "sync.Mutex.Lock"). The form
+ * a context can end, goc_mutex_lock_ctx, is in goc/context.h. */
 GOC_API void goc_mutex_lock(goc_mutex *m);
 /* Never parks; true if the mutex is now ours. */
 GOC_API bool goc_mutex_trylock(goc_mutex *m);
