@@ -79,7 +79,7 @@ static void common_parent_cancel(void *arg)
 {
     (void)arg;
     int64_t x = 0;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         goc_ctx *ctx = goc_with_cancel(shared);
         if (strcmp(goc_ctx_value(ctx, &key), "value") != 0)
             die("should not be reached");
@@ -98,7 +98,7 @@ static void with_timeout(void *arg)
 {
     (void)arg;
     goc_ctx *wcf[10];
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         for (int j = 0; j < 10; j++)
             wcf[j] = goc_with_timeout(goc_background(), GOC_HOUR);
         for (int j = 0; j < 10; j++)

@@ -86,7 +86,7 @@ static inline int *aget(void)
 
 #define CONFIG_BODY(set, get)                                                   \
     long s = 0;                                                                 \
-    for (long i = 0; i < per_g; i++) {                                          \
+    for (long i = 0, n = per_g; i < n; i++) {                                   \
         set(data_b);                                                            \
         s += (long)get();                                                       \
         s += (long)get();                                                       \
@@ -114,7 +114,7 @@ static long counter;
 static void mutex_uncontended_fn(void *arg)
 {
     goc_mutex *m = &own[(long)arg].m;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         goc_mutex_lock(m);
         goc_mutex_unlock(m);
     }
@@ -123,7 +123,7 @@ static void mutex_uncontended_fn(void *arg)
 static void mutex_counter_fn(void *arg)
 {
     (void)arg;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         goc_mutex_lock(&shared_mu);
         counter++;
         goc_mutex_unlock(&shared_mu);
@@ -137,7 +137,7 @@ static goc_rwmutex rw = GOC_RWMUTEX_INIT;
 static void rwmutex_fn(void *arg)
 {
     (void)arg;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         if (i % 100 == 0) {
             goc_rwmutex_lock(&rw);
             goc_rwmutex_unlock(&rw);
@@ -158,7 +158,7 @@ static struct padded_wg *wgs;
 static void waitgroup_fn(void *arg)
 {
     goc_waitgroup *w = &wgs[(long)arg].wg;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         goc_waitgroup_add(w, 1);
         goc_waitgroup_done(w);
         goc_waitgroup_wait(w);
@@ -171,7 +171,7 @@ static void once_body(void *arg) { (void)arg; }
 static void once_fn(void *arg)
 {
     (void)arg;
-    for (long i = 0; i < per_g; i++)
+    for (long i = 0, n = per_g; i < n; i++)
         goc_once_do(&once, once_body, NULL);
 }
 
@@ -182,7 +182,7 @@ static void pool_fn(void *arg)
 {
     (void)arg;
     long s = 0;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         goc_pool_put(&pool, &pool_obj);
         s += (long)goc_pool_get(&pool);
     }
@@ -198,7 +198,7 @@ static void map_fn(void *arg)
 {
     long s = 0;
     int64_t k = (long)arg * 31, v;
-    for (long i = 0; i < per_g; i++) {
+    for (long i = 0, n = per_g; i < n; i++) {
         if (++k >= MAP_HITS)
             k = 0;
         goc_map_load(map, &k, &v);
