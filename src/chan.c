@@ -129,12 +129,49 @@ bool goc__chan_lock_fast_slow(uint32_t mt)
     return false;
 }
 
+/* Back-off of a waiter for a channel lock, in pause instructions: it
+ * doubles from the first to the last figure; after about YIELD pauses of
+ * waiting the thread yields its CPU (the holder may have been descheduled
+ * on a loaded machine). */
+enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1 << 14 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+void goc__chan_spin_lock_slow(goc_spinlock *l)
+{
+    uint32_t backoff = BACKOFF_MIN, waited = 0;
+    for (;;) {
+        do {
+            for (uint32_t i = 0; i < backoff; i++)
+                cpu_relax();
+            waited += backoff;
+            if (backoff < BACKOFF_MAX)
+                backoff *= 2;
+            if (waited >= BACKOFF_YIELD) {
+                sched_yield();
+                waited = 0;
+            }
+        } while (atomic_load_explicit(&l->v, memory_order_relaxed));
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+    }
+}
+
 /* ---- Wait queues (c->lock held) ---- */
 
 void goc__waitq_enqueue(goc_waitq *q, goc_sudog *sg)
 {
     sg->next = NULL;
     sg->prev = q->last;
+    if (sg->selectdone)
+        q->nsel++;
     if (q->last)
         q->last->next = sg;
     else
@@ -155,6 +192,8 @@ void goc__waitq_remove(goc_waitq *q, goc_sudog *sg)
     else
         q->last = sg->prev;
     sg->next = sg->prev = NULL;
+    if (sg->selectdone)
+        q->nsel--;
 }
 
 /* The oldest waiter, skipping (and dropping) select waiters whose select
@@ -172,6 +211,7 @@ goc_sudog *goc__waitq_dequeue(goc_waitq *q)
             q->last = NULL;
         sg->next = sg->prev = NULL;
         if (sg->selectdone) {
+            q->nsel--;
             uint32_t zero = 0;
             if (!atomic_compare_exchange_strong_explicit(sg->selectdone, &zero, 1,
                                                          memory_order_acq_rel,
@@ -180,6 +220,27 @@ goc_sudog *goc__waitq_dequeue(goc_waitq *q)
         }
         return sg;
     }
+}
+
+/* Without select waiters nothing but this call can dequeue the waiters
+ * (each is parked until its waker readies it), so the list is detached
+ * whole: a close of a channel with many waiters does not walk their
+ * sudogs, which sit on as many cold stacks, under the lock. */
+goc_sudog *goc__waitq_take_all(goc_waitq *q)
+{
+    goc_sudog *list = q->first;
+    if (q->nsel == 0) {
+        __atomic_store_n(&q->first, NULL, __ATOMIC_RELEASE);
+        q->last = NULL;
+        return list;
+    }
+    goc_sudog **tail = &list, *sg;
+    while ((sg = goc__waitq_dequeue(q)) != NULL) {
+        *tail = sg;
+        tail = &sg->next;
+    }
+    *tail = NULL;
+    return list;
 }
 
 /* ---- Making and freeing ---- */
@@ -342,13 +403,6 @@ static bool unlock_chan(goc_g *g, void *arg)
 
 /* ---- Send ---- */
 
-static bool chan_full(goc_chan *c)
-{
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == c->dataqsiz;
-}
-
 /* Returns false only if !block and the send would block. */
 static bool chansend(goc_chan *c, const void *elem, bool block)
 {
@@ -359,10 +413,7 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
         goc__fatal("unreachable");
     }
     goc__chan_check(c);
-    /* Fast path of a failing non-blocking send: not closed and full, read
-     * in that order (a close after the first read still makes the answer
-     * right at the instant of the first). */
-    if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) && chan_full(c))
+    if (!block && goc__chan_nbsend_blocks(c))
         return false;
 
     goc__chan_lock(c);
@@ -408,13 +459,6 @@ int goc_chan_try_send(goc_chan *c, const void *elem)
 
 /* ---- Receive ---- */
 
-static bool chan_empty(goc_chan *c)
-{
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
-}
-
 /* Returns GOC_CHAN_OK, GOC_CHAN_CLOSED, or (only if !block) -EAGAIN. */
 static int chanrecv(goc_chan *c, void *out, bool block)
 {
@@ -427,10 +471,10 @@ static int chanrecv(goc_chan *c, void *out, bool block)
     goc__chan_check(c);
     /* Fast path of a failing non-blocking receive, as Go's: empty, then
      * not closed (would block); or closed and still empty (closed). */
-    if (!block && chan_empty(c)) {
+    if (!block && goc__chan_empty(c)) {
         if (!atomic_load_explicit(&c->closed, memory_order_acquire))
             return -EAGAIN;
-        if (chan_empty(c)) {
+        if (goc__chan_empty(c)) {
             goc__race_acquire(c);
             if (out)
                 memset(out, 0, c->elemsize);
@@ -493,27 +537,25 @@ void goc_chan_close(goc_chan *c)
     goc__race_release(c);
     atomic_store_explicit(&c->closed, 1, memory_order_release);
 
-    /* Every waiter, receivers first (they get zero values), then senders
-     * (they panic); linked through next, woken after the unlock. */
-    goc_sudog *list = NULL, **tail = &list;
-    goc_sudog *sg;
-    while ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+    /* Every waiter: receivers (they get zero values) and senders (they
+     * panic), woken after the unlock. Reading each next before waking its
+     * sudog's G is all the walk needs: a waiter is parked until readied. */
+    size_t elemsize = c->elemsize;
+    goc_sudog *recvs = goc__waitq_take_all(&c->recvq);
+    goc_sudog *sends = goc__waitq_take_all(&c->sendq);
+    goc__chan_unlock(c);
+    for (goc_sudog *sg = recvs, *next; sg; sg = next) {
+        next = sg->next;
+        if (next)
+            __builtin_prefetch(next);
         if (sg->elem) {
             goc__race_acquire(sg);
-            memset(sg->elem, 0, c->elemsize);
+            memset(sg->elem, 0, elemsize);
         }
-        *tail = sg;
-        tail = &sg->next;
+        goc__chan_wake(sg, false);
     }
-    while ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
-        *tail = sg;
-        tail = &sg->next;
-    }
-    *tail = NULL;
-    goc__chan_unlock(c);
-    while (list) {
-        sg = list;
-        list = sg->next;
+    for (goc_sudog *sg = sends, *next; sg; sg = next) {
+        next = sg->next;
         goc__chan_wake(sg, false);
     }
 }
