@@ -196,9 +196,8 @@ void goc__waitq_remove(goc_waitq *q, goc_sudog *sg)
         q->nsel--;
 }
 
-/* The oldest waiter, skipping (and dropping) select waiters whose select
- * another channel has already won. */
-goc_sudog *goc__waitq_dequeue(goc_waitq *q)
+/* goc__waitq_dequeue of a queue that is not empty. */
+goc_sudog *goc__waitq_dequeue_slow(goc_waitq *q)
 {
     for (;;) {
         goc_sudog *sg = q->first;
@@ -321,29 +320,6 @@ size_t goc_chan_elem_size(goc_chan *c)
 }
 
 /* ---- Copies (c->lock held) ---- */
-
-void goc__chan_bufsend_locked(goc_chan *c, const void *elem)
-{
-    goc__chan_race_slot(c, c->sendx, true);
-    goc__chan_copy(goc__chanbuf(c, c->sendx), elem, c->elemsize);
-    goc__chan_race_slot(c, c->sendx, false);
-    if (++c->sendx == c->dataqsiz)
-        c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELEASE);
-}
-
-void goc__chan_bufrecv_locked(goc_chan *c, void *out)
-{
-    char *qp = goc__chanbuf(c, c->recvx);
-    goc__chan_race_slot(c, c->recvx, true);
-    if (out)
-        goc__chan_copy(out, qp, c->elemsize);
-    /* (No clearing of the slot: Go does it for its garbage collector.) */
-    goc__chan_race_slot(c, c->recvx, false);
-    if (++c->recvx == c->dataqsiz)
-        c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELEASE);
-}
 
 /* A send that found receiver sg waiting (so the buffer is empty): the value
  * goes straight to the receiver's memory. */

@@ -178,7 +178,14 @@ static inline void goc__chan_race_slot(struct goc_chan *c, size_t i, bool before
 }
 
 GOC_INTERNAL void goc__waitq_enqueue(goc_waitq *q, goc_sudog *sg);
-GOC_INTERNAL goc_sudog *goc__waitq_dequeue(goc_waitq *q);
+GOC_INTERNAL goc_sudog *goc__waitq_dequeue_slow(goc_waitq *q);
+/* The oldest waiter, skipping (and dropping) select waiters whose select
+ * another channel has already won; NULL if none (without a call: the
+ * common case of a buffered channel's fast path). */
+static inline goc_sudog *goc__waitq_dequeue(goc_waitq *q)
+{
+    return q->first ? goc__waitq_dequeue_slow(q) : NULL;
+}
 GOC_INTERNAL void goc__waitq_remove(goc_waitq *q, goc_sudog *sg);
 /* Empties q: every waiter it holds (select waiters whose select another
  * channel won are dropped), linked through next, oldest first. */
@@ -188,7 +195,28 @@ GOC_INTERNAL goc_sudog *goc__waitq_take_all(goc_waitq *q);
 GOC_INTERNAL void goc__chan_send_locked(struct goc_chan *c, goc_sudog *sg, const void *elem);
 GOC_INTERNAL void goc__chan_recv_locked(struct goc_chan *c, goc_sudog *sg, void *out);
 GOC_INTERNAL void goc__chan_wake(goc_sudog *sg, bool success);
-GOC_INTERNAL void goc__chan_bufsend_locked(struct goc_chan *c, const void *elem);
-GOC_INTERNAL void goc__chan_bufrecv_locked(struct goc_chan *c, void *out);
+/* Under c->lock: a value into / out of the buffer (it has room / one). */
+static inline void goc__chan_bufsend_locked(struct goc_chan *c, const void *elem)
+{
+    goc__chan_race_slot(c, c->sendx, true);
+    goc__chan_copy(goc__chanbuf(c, c->sendx), elem, c->elemsize);
+    goc__chan_race_slot(c, c->sendx, false);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELEASE);
+}
+
+static inline void goc__chan_bufrecv_locked(struct goc_chan *c, void *out)
+{
+    char *qp = goc__chanbuf(c, c->recvx);
+    goc__chan_race_slot(c, c->recvx, true);
+    if (out)
+        goc__chan_copy(out, qp, c->elemsize);
+    /* (No clearing of the slot: Go does it for its garbage collector.) */
+    goc__chan_race_slot(c, c->recvx, false);
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELEASE);
+}
 
 #endif

@@ -33,18 +33,29 @@
 
 static __thread uint64_t sel_rng;
 
-static uint32_t sel_fastrand(void)
+/* xorshift64* on a state the caller keeps in a register for one select
+ * (loaded from and stored back to sel_rng once). */
+static inline uint32_t sel_fastrand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+    *state = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static inline uint64_t sel_rng_load(void)
 {
     uint64_t x = sel_rng;
     if (unlikely(x == 0))
         x = (((uint64_t)(uintptr_t)&sel_rng * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)goc__nanotime()) | 1;
-    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-    sel_rng = x;
-    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+    return x;
 }
 
 /* Uniform in [0, n). */
-static uint32_t sel_rand_n(uint32_t n) { return (uint32_t)(((uint64_t)sel_fastrand() * n) >> 32); }
+static inline uint32_t sel_rand_n(uint64_t *state, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)sel_fastrand(state) * n) >> 32);
+}
 
 struct selstate {
     goc_select_case *cases;
@@ -54,7 +65,7 @@ struct selstate {
 
 /* In the single P's fast mode one lock-free section covers every channel
  * (chan.h); otherwise each channel's lock, once, in address order. */
-static void sellock(struct selstate *s)
+static inline void sellock(struct selstate *s)
 {
     if (goc__chan_lock_fast())
         return;
@@ -67,7 +78,7 @@ static void sellock(struct selstate *s)
     }
 }
 
-static void selunlock(struct selstate *s)
+static inline void selunlock(struct selstate *s)
 {
     if (atomic_load_explicit(&goc__chan_cs, memory_order_relaxed)) {
         atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
@@ -150,16 +161,18 @@ __attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, boo
 
     /* Pollorder: a random permutation of the cases with channels. */
     int npoll = 0;
+    uint64_t rng = sel_rng_load();
     for (int i = 0; i < n; i++) {
         goc_chan *c = cases[i].ch;
         if (!c)
             continue;
         goc__chan_check(c);
-        uint32_t j = sel_rand_n((uint32_t)npoll + 1);
+        uint32_t j = npoll ? sel_rand_n(&rng, (uint32_t)npoll + 1) : 0;
         pollorder[npoll] = pollorder[j];
         pollorder[j] = (uint16_t)i;
         npoll++;
     }
+    sel_rng = rng;
     /* Lockorder: by channel address (insertion sort; selects are small). */
     for (int i = 0; i < npoll; i++) {
         uint16_t k = pollorder[i];
