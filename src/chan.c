@@ -133,7 +133,7 @@ bool goc__chan_lock_fast_slow(uint32_t mt)
  * doubles from the first to the last figure; after about YIELD pauses of
  * waiting the thread yields its CPU (the holder may have been descheduled
  * on a loaded machine). */
-enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1 << 14 };
+enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1024 };
 
 static inline void cpu_relax(void)
 {
@@ -379,7 +379,8 @@ static bool unlock_chan(goc_g *g, void *arg)
 
 /* ---- Send ---- */
 
-/* Returns false only if !block and the send would block. */
+/* Returns false only if !block and the send would block (the lock-free
+ * "would block" answer was given by goc_chan_try_send already). */
 static bool chansend(goc_chan *c, const void *elem, bool block)
 {
     if (!c) {
@@ -389,8 +390,6 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
         goc__fatal("unreachable");
     }
     goc__chan_check(c);
-    if (!block && goc__chan_nbsend_blocks(c))
-        return false;
 
     goc__chan_lock(c);
     if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
@@ -428,9 +427,17 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
 
 void goc_chan_send(goc_chan *c, const void *elem) { chansend(c, elem, true); }
 
-int goc_chan_try_send(goc_chan *c, const void *elem)
+static __attribute__((noinline)) int chan_try_send(goc_chan *c, const void *elem)
 {
     return chansend(c, elem, false) ? GOC_CHAN_OK : -EAGAIN;
+}
+
+/* The failing answer in a leaf (no frame), the rest a tail call. */
+int goc_chan_try_send(goc_chan *c, const void *elem)
+{
+    if (c && goc__chan_nbsend_blocks(c))
+        return -EAGAIN;
+    return chan_try_send(c, elem);
 }
 
 /* ---- Receive ---- */
@@ -496,7 +503,18 @@ static int chanrecv(goc_chan *c, void *out, bool block)
 
 bool goc_chan_recv(goc_chan *c, void *out) { return chanrecv(c, out, true) == GOC_CHAN_OK; }
 
-int goc_chan_try_recv(goc_chan *c, void *out) { return chanrecv(c, out, false); }
+static __attribute__((noinline)) int chan_try_recv(goc_chan *c, void *out)
+{
+    return chanrecv(c, out, false);
+}
+
+/* As goc_chan_try_send. */
+int goc_chan_try_recv(goc_chan *c, void *out)
+{
+    if (c && goc__chan_nbrecv_blocks(c))
+        return -EAGAIN;
+    return chan_try_recv(c, out);
+}
 
 /* ---- Close ---- */
 

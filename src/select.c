@@ -123,31 +123,32 @@ static int selectgo(goc_select_case *cases, int n, bool has_default);
 int goc_select(goc_select_case *cases, int n, bool has_default)
 {
     /* One case and a default is what Go compiles to selectnbsend /
-     * selectnbrecv: the try forms. Their failing answer takes no lock and
-     * is given here, in a function with no frame to set up (the general
-     * select's is large). */
+     * selectnbrecv. Their failing answer takes no lock and is given here,
+     * in a leaf with no frame; everything else is a tail call. */
     if (n == 1 && has_default) {
         goc_select_case *cs = &cases[0];
         goc_chan *c = cs->ch;
         goc__chan_check(c);
-        if (cs->dir == GOC_SELECT_SEND) {
-            if (c && goc__chan_nbsend_blocks(c))
-                return GOC_SELECT_DEFAULT;
-            return goc_chan_try_send(c, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
-        }
-        if (c && goc__chan_nbrecv_blocks(c))
+        if (c && (cs->dir == GOC_SELECT_SEND ? goc__chan_nbsend_blocks(c)
+                                             : goc__chan_nbrecv_blocks(c)))
             return GOC_SELECT_DEFAULT;
-        int r = goc_chan_try_recv(c, cs->elem);
-        if (r < 0)
-            return GOC_SELECT_DEFAULT;
-        cs->ok = r == GOC_CHAN_OK;
-        return 0;
     }
     return selectgo(cases, n, has_default);
 }
 
 __attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, bool has_default)
 {
+    /* The try forms (see goc_select). */
+    if (n == 1 && has_default) {
+        goc_select_case *cs = &cases[0];
+        if (cs->dir == GOC_SELECT_SEND)
+            return goc_chan_try_send(cs->ch, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
+        int r = goc_chan_try_recv(cs->ch, cs->elem);
+        if (r < 0)
+            return GOC_SELECT_DEFAULT;
+        cs->ok = r == GOC_CHAN_OK;
+        return 0;
+    }
     if (n < 0 || n >= 65536)
         goc_panic("goc_select: bad number of cases %d", n);
     uint16_t small[2 * 16];
