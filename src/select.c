@@ -12,8 +12,9 @@
  *      case on a closed channel panics after the unlock.
  *   4. None ready: with default, unlock and return GOC_SELECT_DEFAULT.
  *   5. Pass 2: enqueue a goc_sudog per case (on this stack) on its channel's
- *      queue, all sharing one selectdone word, take a reference on each
- *      channel, and park; the park's unlock function drops the locks.
+ *      queue, all sharing one selectdone word, and park; the park's unlock
+ *      function drops the locks. No reference is taken: the caller's cover
+ *      every channel until the call returns (goc/chan.h, "Lifetime").
  *   6. A waker claims the select by CAS on selectdone (goc__waitq_dequeue),
  *      does the copy as for a plain waiter, and readies us with param = the
  *      winning sudog. We relock everything, remove the other sudogs from
@@ -270,7 +271,6 @@ __attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, boo
         goc_select_case *cs = &cases[k];
         goc_sudog *sg = &sgs[i];
         *sg = (goc_sudog){.g = g, .elem = cs->elem, .c = cs->ch, .selectdone = &selectdone};
-        atomic_fetch_add_explicit(&cs->ch->refs, 1, memory_order_relaxed);
         goc__waitq_enqueue(cs->dir == GOC_SELECT_SEND ? &cs->ch->sendq : &cs->ch->recvq, sg);
         goc__race_release(sg);
     }
@@ -293,8 +293,6 @@ __attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, boo
     goc_select_case *cs = &cases[chosen];
     if (!success)
         goc__race_acquire(cs->ch);
-    for (int i = 0; i < npoll; i++)
-        goc_chan_release(cases[lockorder[i]].ch);
     if (sgs != sgsmall)
         free(sgs);
     if (cs->dir == GOC_SELECT_SEND) {
