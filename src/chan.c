@@ -12,7 +12,9 @@
  *   empty once close has returned (close wakes every waiter).
  *
  * Locking. c->lock is a goc_spinlock guarding every field but magic, refs
- * and elemsize/dataqsiz/buf (fixed at make). It is never held across a park:
+ * and elemsize/dataqsiz/buf (fixed at make). Its waiters back off
+ * exponentially and soon yield their CPU (goc__chan_spin_lock_slow): a
+ * channel hammered from two workers then changes hands in runs. It is never held across a park:
  * a G that must wait enqueues a goc_sudog on its own stack under the lock and
  * parks with unlock_chan as the park's unlock function, which drops the lock
  * after the G's context is saved; a waker that dequeues it can therefore
@@ -24,6 +26,11 @@
  * The fast paths of the non-blocking forms read qcount, closed and the
  * queues' heads without the lock, as Go's do: an answer "would block" is
  * only given if the channel was not ready at one instant during the call.
+ *
+ * Close takes the lock once, marks the channel closed and takes every
+ * waiter off its queues (a queue with no select waiter is detached whole,
+ * without walking it: goc__waitq_take_all), then wakes them after the
+ * unlock.
  *
  * Race detector. The runtime is not instrumented; it tells TSan about the
  * edges Go's memory model promises: each buffer slot is acquired and
