@@ -12,7 +12,9 @@
  *   empty once close has returned (close wakes every waiter).
  *
  * Locking. c->lock is a goc_spinlock guarding every field but magic, refs
- * and elemsize/dataqsiz/buf (fixed at make). It is never held across a park:
+ * and elemsize/dataqsiz/buf (fixed at make). Its waiters back off
+ * exponentially and soon yield their CPU (goc__chan_spin_lock_slow): a
+ * channel hammered from two workers then changes hands in runs. It is never held across a park:
  * a G that must wait enqueues a goc_sudog on its own stack under the lock and
  * parks with unlock_chan as the park's unlock function, which drops the lock
  * after the G's context is saved; a waker that dequeues it can therefore
@@ -24,6 +26,11 @@
  * The fast paths of the non-blocking forms read qcount, closed and the
  * queues' heads without the lock, as Go's do: an answer "would block" is
  * only given if the channel was not ready at one instant during the call.
+ *
+ * Close takes the lock once, marks the channel closed and takes every
+ * waiter off its queues (a queue with no select waiter is detached whole,
+ * without walking it: goc__waitq_take_all), then wakes them after the
+ * unlock.
  *
  * Race detector. The runtime is not instrumented; it tells TSan about the
  * edges Go's memory model promises: each buffer slot is acquired and
@@ -129,12 +136,49 @@ bool goc__chan_lock_fast_slow(uint32_t mt)
     return false;
 }
 
+/* Back-off of a waiter for a channel lock, in pause instructions: it
+ * doubles from the first to the last figure; after about YIELD pauses of
+ * waiting the thread yields its CPU (the holder may have been descheduled
+ * on a loaded machine). */
+enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1024 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+void goc__chan_spin_lock_slow(goc_spinlock *l)
+{
+    uint32_t backoff = BACKOFF_MIN, waited = 0;
+    for (;;) {
+        do {
+            for (uint32_t i = 0; i < backoff; i++)
+                cpu_relax();
+            waited += backoff;
+            if (backoff < BACKOFF_MAX)
+                backoff *= 2;
+            if (waited >= BACKOFF_YIELD) {
+                sched_yield();
+                waited = 0;
+            }
+        } while (atomic_load_explicit(&l->v, memory_order_relaxed));
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+    }
+}
+
 /* ---- Wait queues (c->lock held) ---- */
 
 void goc__waitq_enqueue(goc_waitq *q, goc_sudog *sg)
 {
     sg->next = NULL;
     sg->prev = q->last;
+    if (sg->selectdone)
+        q->nsel++;
     if (q->last)
         q->last->next = sg;
     else
@@ -155,11 +199,12 @@ void goc__waitq_remove(goc_waitq *q, goc_sudog *sg)
     else
         q->last = sg->prev;
     sg->next = sg->prev = NULL;
+    if (sg->selectdone)
+        q->nsel--;
 }
 
-/* The oldest waiter, skipping (and dropping) select waiters whose select
- * another channel has already won. */
-goc_sudog *goc__waitq_dequeue(goc_waitq *q)
+/* goc__waitq_dequeue of a queue that is not empty. */
+goc_sudog *goc__waitq_dequeue_slow(goc_waitq *q)
 {
     for (;;) {
         goc_sudog *sg = q->first;
@@ -172,6 +217,7 @@ goc_sudog *goc__waitq_dequeue(goc_waitq *q)
             q->last = NULL;
         sg->next = sg->prev = NULL;
         if (sg->selectdone) {
+            q->nsel--;
             uint32_t zero = 0;
             if (!atomic_compare_exchange_strong_explicit(sg->selectdone, &zero, 1,
                                                          memory_order_acq_rel,
@@ -180,6 +226,27 @@ goc_sudog *goc__waitq_dequeue(goc_waitq *q)
         }
         return sg;
     }
+}
+
+/* Without select waiters nothing but this call can dequeue the waiters
+ * (each is parked until its waker readies it), so the list is detached
+ * whole: a close of a channel with many waiters does not walk their
+ * sudogs, which sit on as many cold stacks, under the lock. */
+goc_sudog *goc__waitq_take_all(goc_waitq *q)
+{
+    goc_sudog *list = q->first;
+    if (q->nsel == 0) {
+        __atomic_store_n(&q->first, NULL, __ATOMIC_RELEASE);
+        q->last = NULL;
+        return list;
+    }
+    goc_sudog **tail = &list, *sg;
+    while ((sg = goc__waitq_dequeue(q)) != NULL) {
+        *tail = sg;
+        tail = &sg->next;
+    }
+    *tail = NULL;
+    return list;
 }
 
 /* ---- Making and freeing ---- */
@@ -261,29 +328,6 @@ size_t goc_chan_elem_size(goc_chan *c)
 
 /* ---- Copies (c->lock held) ---- */
 
-void goc__chan_bufsend_locked(goc_chan *c, const void *elem)
-{
-    goc__chan_race_slot(c, c->sendx, true);
-    goc__chan_copy(goc__chanbuf(c, c->sendx), elem, c->elemsize);
-    goc__chan_race_slot(c, c->sendx, false);
-    if (++c->sendx == c->dataqsiz)
-        c->sendx = 0;
-    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELEASE);
-}
-
-void goc__chan_bufrecv_locked(goc_chan *c, void *out)
-{
-    char *qp = goc__chanbuf(c, c->recvx);
-    goc__chan_race_slot(c, c->recvx, true);
-    if (out)
-        goc__chan_copy(out, qp, c->elemsize);
-    /* (No clearing of the slot: Go does it for its garbage collector.) */
-    goc__chan_race_slot(c, c->recvx, false);
-    if (++c->recvx == c->dataqsiz)
-        c->recvx = 0;
-    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELEASE);
-}
-
 /* A send that found receiver sg waiting (so the buffer is empty): the value
  * goes straight to the receiver's memory. */
 void goc__chan_send_locked(goc_chan *c, goc_sudog *sg, const void *elem)
@@ -342,14 +386,8 @@ static bool unlock_chan(goc_g *g, void *arg)
 
 /* ---- Send ---- */
 
-static bool chan_full(goc_chan *c)
-{
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == c->dataqsiz;
-}
-
-/* Returns false only if !block and the send would block. */
+/* Returns false only if !block and the send would block (the lock-free
+ * "would block" answer was given by goc_chan_try_send already). */
 static bool chansend(goc_chan *c, const void *elem, bool block)
 {
     if (!c) {
@@ -359,11 +397,6 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
         goc__fatal("unreachable");
     }
     goc__chan_check(c);
-    /* Fast path of a failing non-blocking send: not closed and full, read
-     * in that order (a close after the first read still makes the answer
-     * right at the instant of the first). */
-    if (!block && !atomic_load_explicit(&c->closed, memory_order_relaxed) && chan_full(c))
-        return false;
 
     goc__chan_lock(c);
     if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
@@ -401,19 +434,20 @@ static bool chansend(goc_chan *c, const void *elem, bool block)
 
 void goc_chan_send(goc_chan *c, const void *elem) { chansend(c, elem, true); }
 
-int goc_chan_try_send(goc_chan *c, const void *elem)
+static __attribute__((noinline)) int chan_try_send(goc_chan *c, const void *elem)
 {
     return chansend(c, elem, false) ? GOC_CHAN_OK : -EAGAIN;
 }
 
-/* ---- Receive ---- */
-
-static bool chan_empty(goc_chan *c)
+/* The failing answer in a leaf (no frame), the rest a tail call. */
+int goc_chan_try_send(goc_chan *c, const void *elem)
 {
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+    if (c && goc__chan_nbsend_blocks(c))
+        return -EAGAIN;
+    return chan_try_send(c, elem);
 }
+
+/* ---- Receive ---- */
 
 /* Returns GOC_CHAN_OK, GOC_CHAN_CLOSED, or (only if !block) -EAGAIN. */
 static int chanrecv(goc_chan *c, void *out, bool block)
@@ -427,10 +461,10 @@ static int chanrecv(goc_chan *c, void *out, bool block)
     goc__chan_check(c);
     /* Fast path of a failing non-blocking receive, as Go's: empty, then
      * not closed (would block); or closed and still empty (closed). */
-    if (!block && chan_empty(c)) {
+    if (!block && goc__chan_empty(c)) {
         if (!atomic_load_explicit(&c->closed, memory_order_acquire))
             return -EAGAIN;
-        if (chan_empty(c)) {
+        if (goc__chan_empty(c)) {
             goc__race_acquire(c);
             if (out)
                 memset(out, 0, c->elemsize);
@@ -476,7 +510,18 @@ static int chanrecv(goc_chan *c, void *out, bool block)
 
 bool goc_chan_recv(goc_chan *c, void *out) { return chanrecv(c, out, true) == GOC_CHAN_OK; }
 
-int goc_chan_try_recv(goc_chan *c, void *out) { return chanrecv(c, out, false); }
+static __attribute__((noinline)) int chan_try_recv(goc_chan *c, void *out)
+{
+    return chanrecv(c, out, false);
+}
+
+/* As goc_chan_try_send. */
+int goc_chan_try_recv(goc_chan *c, void *out)
+{
+    if (c && goc__chan_nbrecv_blocks(c))
+        return -EAGAIN;
+    return chan_try_recv(c, out);
+}
 
 /* ---- Close ---- */
 
@@ -493,27 +538,25 @@ void goc_chan_close(goc_chan *c)
     goc__race_release(c);
     atomic_store_explicit(&c->closed, 1, memory_order_release);
 
-    /* Every waiter, receivers first (they get zero values), then senders
-     * (they panic); linked through next, woken after the unlock. */
-    goc_sudog *list = NULL, **tail = &list;
-    goc_sudog *sg;
-    while ((sg = goc__waitq_dequeue(&c->recvq)) != NULL) {
+    /* Every waiter: receivers (they get zero values) and senders (they
+     * panic), woken after the unlock. Reading each next before waking its
+     * sudog's G is all the walk needs: a waiter is parked until readied. */
+    size_t elemsize = c->elemsize;
+    goc_sudog *recvs = goc__waitq_take_all(&c->recvq);
+    goc_sudog *sends = goc__waitq_take_all(&c->sendq);
+    goc__chan_unlock(c);
+    for (goc_sudog *sg = recvs, *next; sg; sg = next) {
+        next = sg->next;
+        if (next)
+            __builtin_prefetch(next);
         if (sg->elem) {
             goc__race_acquire(sg);
-            memset(sg->elem, 0, c->elemsize);
+            memset(sg->elem, 0, elemsize);
         }
-        *tail = sg;
-        tail = &sg->next;
+        goc__chan_wake(sg, false);
     }
-    while ((sg = goc__waitq_dequeue(&c->sendq)) != NULL) {
-        *tail = sg;
-        tail = &sg->next;
-    }
-    *tail = NULL;
-    goc__chan_unlock(c);
-    while (list) {
-        sg = list;
-        list = sg->next;
+    for (goc_sudog *sg = sends, *next; sg; sg = next) {
+        next = sg->next;
         goc__chan_wake(sg, false);
     }
 }

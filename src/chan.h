@@ -23,6 +23,7 @@ typedef struct goc_sudog {
 
 typedef struct goc_waitq {
     goc_sudog *first, *last;
+    uint32_t nsel; /* select waiters among them (close: see goc__waitq_take_all) */
 } goc_waitq;
 
 #define GOC_CHAN_MAGIC 0x6368616eu /* "chan" */
@@ -86,10 +87,25 @@ static inline void goc__chan_check(const struct goc_chan *c)
 static inline void goc__chan_check(const struct goc_chan *c) { (void)c; }
 #endif
 
+/* The real lock: a test-and-set lock whose waiters back off exponentially
+ * (chan.c, goc__chan_spin_lock_slow). A channel that two workers hammer
+ * (producers and consumers on different Ps) then changes hands in runs: the
+ * holder relocks a line it still owns while the waiter stays out of the
+ * way, instead of the line moving between cores at every operation. The
+ * unlock is a plain store. */
+GOC_INTERNAL void goc__chan_spin_lock_slow(goc_spinlock *l);
+
+static inline void goc__chan_spin_lock(goc_spinlock *l)
+{
+    if (likely(!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
+        return;
+    goc__chan_spin_lock_slow(l);
+}
+
 static inline void goc__chan_lock(struct goc_chan *c)
 {
     if (!goc__chan_lock_fast())
-        goc__spin_lock(&c->lock);
+        goc__chan_spin_lock(&c->lock);
 }
 
 static inline void goc__chan_unlock(struct goc_chan *c)
@@ -98,6 +114,41 @@ static inline void goc__chan_unlock(struct goc_chan *c)
         atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
     else
         goc__spin_unlock(&c->lock);
+}
+
+/* Lock-free looks for the non-blocking forms, as Go's chansend/chanrecv
+ * with block == false: each load is atomic, and the answer "would block"
+ * holds at one instant during the call (chan.go's comments), which is all
+ * a failing non-blocking operation promises. */
+static inline bool goc__chan_full(struct goc_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return __atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE) == NULL;
+    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == c->dataqsiz;
+}
+
+static inline bool goc__chan_empty(struct goc_chan *c)
+{
+    if (c->dataqsiz == 0)
+        return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) == NULL;
+    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+}
+
+/* A non-blocking send would block: not closed, then full, read in that
+ * order (a channel closed after the first read was still open and full at
+ * the instant of the first: closing never makes a full channel ready for
+ * the sender's purposes). */
+static inline bool goc__chan_nbsend_blocks(struct goc_chan *c)
+{
+    return !atomic_load_explicit(&c->closed, memory_order_relaxed) && goc__chan_full(c);
+}
+
+/* A non-blocking receive would block: empty, then not closed (the acquire
+ * of the first load keeps the second after it; a closed channel stays
+ * closed, so "empty and open" held at the first read). */
+static inline bool goc__chan_nbrecv_blocks(struct goc_chan *c)
+{
+    return goc__chan_empty(c) && !atomic_load_explicit(&c->closed, memory_order_acquire);
 }
 
 static inline char *goc__chanbuf(struct goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }
@@ -127,14 +178,45 @@ static inline void goc__chan_race_slot(struct goc_chan *c, size_t i, bool before
 }
 
 GOC_INTERNAL void goc__waitq_enqueue(goc_waitq *q, goc_sudog *sg);
-GOC_INTERNAL goc_sudog *goc__waitq_dequeue(goc_waitq *q);
+GOC_INTERNAL goc_sudog *goc__waitq_dequeue_slow(goc_waitq *q);
+/* The oldest waiter, skipping (and dropping) select waiters whose select
+ * another channel has already won; NULL if none (without a call: the
+ * common case of a buffered channel's fast path). */
+static inline goc_sudog *goc__waitq_dequeue(goc_waitq *q)
+{
+    return q->first ? goc__waitq_dequeue_slow(q) : NULL;
+}
 GOC_INTERNAL void goc__waitq_remove(goc_waitq *q, goc_sudog *sg);
+/* Empties q: every waiter it holds (select waiters whose select another
+ * channel won are dropped), linked through next, oldest first. */
+GOC_INTERNAL goc_sudog *goc__waitq_take_all(goc_waitq *q);
 /* Under c->lock; sg just dequeued from the waiting end. Copy the value and
  * return: the caller unlocks, then calls goc__chan_wake. */
 GOC_INTERNAL void goc__chan_send_locked(struct goc_chan *c, goc_sudog *sg, const void *elem);
 GOC_INTERNAL void goc__chan_recv_locked(struct goc_chan *c, goc_sudog *sg, void *out);
 GOC_INTERNAL void goc__chan_wake(goc_sudog *sg, bool success);
-GOC_INTERNAL void goc__chan_bufsend_locked(struct goc_chan *c, const void *elem);
-GOC_INTERNAL void goc__chan_bufrecv_locked(struct goc_chan *c, void *out);
+/* Under c->lock: a value into / out of the buffer (it has room / one). */
+static inline void goc__chan_bufsend_locked(struct goc_chan *c, const void *elem)
+{
+    goc__chan_race_slot(c, c->sendx, true);
+    goc__chan_copy(goc__chanbuf(c, c->sendx), elem, c->elemsize);
+    goc__chan_race_slot(c, c->sendx, false);
+    if (++c->sendx == c->dataqsiz)
+        c->sendx = 0;
+    __atomic_store_n(&c->qcount, c->qcount + 1, __ATOMIC_RELEASE);
+}
+
+static inline void goc__chan_bufrecv_locked(struct goc_chan *c, void *out)
+{
+    char *qp = goc__chanbuf(c, c->recvx);
+    goc__chan_race_slot(c, c->recvx, true);
+    if (out)
+        goc__chan_copy(out, qp, c->elemsize);
+    /* (No clearing of the slot: Go does it for its garbage collector.) */
+    goc__chan_race_slot(c, c->recvx, false);
+    if (++c->recvx == c->dataqsiz)
+        c->recvx = 0;
+    __atomic_store_n(&c->qcount, c->qcount - 1, __ATOMIC_RELEASE);
+}
 
 #endif

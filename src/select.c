@@ -12,8 +12,9 @@
  *      case on a closed channel panics after the unlock.
  *   4. None ready: with default, unlock and return GOC_SELECT_DEFAULT.
  *   5. Pass 2: enqueue a goc_sudog per case (on this stack) on its channel's
- *      queue, all sharing one selectdone word, take a reference on each
- *      channel, and park; the park's unlock function drops the locks.
+ *      queue, all sharing one selectdone word, and park; the park's unlock
+ *      function drops the locks. No reference is taken: the caller's cover
+ *      every channel until the call returns (goc/chan.h, "Lifetime").
  *   6. A waker claims the select by CAS on selectdone (goc__waitq_dequeue),
  *      does the copy as for a plain waiter, and readies us with param = the
  *      winning sudog. We relock everything, remove the other sudogs from
@@ -33,18 +34,29 @@
 
 static __thread uint64_t sel_rng;
 
-static uint32_t sel_fastrand(void)
+/* xorshift64* on a state the caller keeps in a register for one select
+ * (loaded from and stored back to sel_rng once). */
+static inline uint32_t sel_fastrand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+    *state = x;
+    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+static inline uint64_t sel_rng_load(void)
 {
     uint64_t x = sel_rng;
     if (unlikely(x == 0))
         x = (((uint64_t)(uintptr_t)&sel_rng * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)goc__nanotime()) | 1;
-    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
-    sel_rng = x;
-    return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
+    return x;
 }
 
 /* Uniform in [0, n). */
-static uint32_t sel_rand_n(uint32_t n) { return (uint32_t)(((uint64_t)sel_fastrand() * n) >> 32); }
+static inline uint32_t sel_rand_n(uint64_t *state, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)sel_fastrand(state) * n) >> 32);
+}
 
 struct selstate {
     goc_select_case *cases;
@@ -54,7 +66,7 @@ struct selstate {
 
 /* In the single P's fast mode one lock-free section covers every channel
  * (chan.h); otherwise each channel's lock, once, in address order. */
-static void sellock(struct selstate *s)
+static inline void sellock(struct selstate *s)
 {
     if (goc__chan_lock_fast())
         return;
@@ -62,12 +74,12 @@ static void sellock(struct selstate *s)
     for (int i = 0; i < s->nlock; i++) {
         goc_chan *c = s->cases[s->lockorder[i]].ch;
         if (c != last)
-            goc__spin_lock(&c->lock);
+            goc__chan_spin_lock(&c->lock);
         last = c;
     }
 }
 
-static void selunlock(struct selstate *s)
+static inline void selunlock(struct selstate *s)
 {
     if (atomic_load_explicit(&goc__chan_cs, memory_order_relaxed)) {
         atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
@@ -107,12 +119,27 @@ static bool selparkcommit(goc_g *g, void *arg)
     return true;
 }
 
+static int selectgo(goc_select_case *cases, int n, bool has_default);
+
 int goc_select(goc_select_case *cases, int n, bool has_default)
 {
-    if (n < 0 || n >= 65536)
-        goc_panic("goc_select: bad number of cases %d", n);
     /* One case and a default is what Go compiles to selectnbsend /
-     * selectnbrecv: the try forms, whose failing fast path takes no lock. */
+     * selectnbrecv. Their failing answer takes no lock and is given here,
+     * in a leaf with no frame; everything else is a tail call. */
+    if (n == 1 && has_default) {
+        goc_select_case *cs = &cases[0];
+        goc_chan *c = cs->ch;
+        goc__chan_check(c);
+        if (c && (cs->dir == GOC_SELECT_SEND ? goc__chan_nbsend_blocks(c)
+                                             : goc__chan_nbrecv_blocks(c)))
+            return GOC_SELECT_DEFAULT;
+    }
+    return selectgo(cases, n, has_default);
+}
+
+__attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, bool has_default)
+{
+    /* The try forms (see goc_select). */
     if (n == 1 && has_default) {
         goc_select_case *cs = &cases[0];
         if (cs->dir == GOC_SELECT_SEND)
@@ -123,7 +150,8 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
         cs->ok = r == GOC_CHAN_OK;
         return 0;
     }
-
+    if (n < 0 || n >= 65536)
+        goc_panic("goc_select: bad number of cases %d", n);
     uint16_t small[2 * 16];
     uint16_t *orders = small;
     if (n > 16) {
@@ -135,16 +163,18 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
 
     /* Pollorder: a random permutation of the cases with channels. */
     int npoll = 0;
+    uint64_t rng = sel_rng_load();
     for (int i = 0; i < n; i++) {
         goc_chan *c = cases[i].ch;
         if (!c)
             continue;
         goc__chan_check(c);
-        uint32_t j = sel_rand_n((uint32_t)npoll + 1);
+        uint32_t j = npoll ? sel_rand_n(&rng, (uint32_t)npoll + 1) : 0;
         pollorder[npoll] = pollorder[j];
         pollorder[j] = (uint16_t)i;
         npoll++;
     }
+    sel_rng = rng;
     /* Lockorder: by channel address (insertion sort; selects are small). */
     for (int i = 0; i < npoll; i++) {
         uint16_t k = pollorder[i];
@@ -241,7 +271,6 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
         goc_select_case *cs = &cases[k];
         goc_sudog *sg = &sgs[i];
         *sg = (goc_sudog){.g = g, .elem = cs->elem, .c = cs->ch, .selectdone = &selectdone};
-        atomic_fetch_add_explicit(&cs->ch->refs, 1, memory_order_relaxed);
         goc__waitq_enqueue(cs->dir == GOC_SELECT_SEND ? &cs->ch->sendq : &cs->ch->recvq, sg);
         goc__race_release(sg);
     }
@@ -264,8 +293,6 @@ int goc_select(goc_select_case *cases, int n, bool has_default)
     goc_select_case *cs = &cases[chosen];
     if (!success)
         goc__race_acquire(cs->ch);
-    for (int i = 0; i < npoll; i++)
-        goc_chan_release(cases[lockorder[i]].ch);
     if (sgs != sgsmall)
         free(sgs);
     if (cs->dir == GOC_SELECT_SEND) {

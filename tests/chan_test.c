@@ -1197,6 +1197,83 @@ TEST(ProducersConsumersClose)
     }
 }
 
+/* ---- Close wakes every waiter ----
+ *
+ * Plain receivers and select receivers wait on one channel; some of the
+ * selects are won by another channel first (their sudogs leave the queue
+ * while the others stay). Close must then wake every remaining waiter once,
+ * with a zero value and ok = false: close detaches a queue with no select
+ * waiters whole and walks one that has them (goc__waitq_take_all). */
+
+enum { CW_PLAIN = 300, CW_SEL = 100 };
+
+struct cw {
+    goc_chan *c, *other;
+    _Atomic int closed_seen, other_seen, bad;
+    goc_waitgroup wg;
+};
+
+static void cw_plain(void *arg)
+{
+    struct cw *w = arg;
+    long v = 0x5555555555555555L;
+    bool ok = goc_chan_recv(w->c, &v);
+    if (ok || v != 0)
+        atomic_fetch_add(&w->bad, 1);
+    else
+        atomic_fetch_add(&w->closed_seen, 1);
+    goc_waitgroup_done(&w->wg);
+}
+
+static void cw_select(void *arg)
+{
+    struct cw *w = arg;
+    long v = 0x5555555555555555L, o;
+    goc_select_case cs[2] = {GOC_RECV_CASE(w->c, &v), GOC_RECV_CASE(w->other, &o)};
+    int r = goc_select(cs, 2, false);
+    if (r == 1 && cs[1].ok)
+        atomic_fetch_add(&w->other_seen, 1);
+    else if (r == 0 && !cs[0].ok && v == 0)
+        atomic_fetch_add(&w->closed_seen, 1);
+    else
+        atomic_fetch_add(&w->bad, 1);
+    goc_waitgroup_done(&w->wg);
+}
+
+TEST(CloseWakesAll)
+{
+    for (int round = 0; round < SCALE(20) + 2; round++) {
+        static struct cw w;
+        memset(&w, 0, sizeof w);
+        goc_waitgroup_init(&w.wg);
+        w.c = goc_chan_make(sizeof(long), 0);
+        w.other = goc_chan_make(sizeof(long), 0);
+        /* Even rounds: plain waiters only (the queue is detached whole). */
+        int nsel = round % 2 ? CW_SEL : 0, won = nsel / 2;
+        goc_waitgroup_add(&w.wg, CW_PLAIN + nsel);
+        for (int i = 0; i < CW_PLAIN + nsel; i++)
+            goc_go(i % 4 == 3 && nsel ? cw_select : cw_plain, &w);
+        /* Most are parked by now (not needed for the checks, which hold
+         * for any interleaving). */
+        for (int i = 0; i < 100; i++)
+            goc_yield();
+        for (int i = 0; i < won; i++)
+            GOC_CHAN_SEND(w.other, long, i);
+        goc_chan_close(w.c);
+        goc_waitgroup_wait(&w.wg);
+        CHECK(atomic_load(&w.bad) == 0);
+        CHECK(atomic_load(&w.other_seen) == won);
+        CHECK(atomic_load(&w.closed_seen) == CW_PLAIN + nsel - won);
+        /* The queues are empty and usable: a closed channel answers at
+         * once, and other still pairs a sender with a receiver. */
+        long v = 7;
+        CHECK(!goc_chan_recv(w.c, &v) && v == 0);
+        CHECK(goc_chan_try_send(w.other, &v) == -EAGAIN);
+        goc_chan_release(w.c);
+        goc_chan_release(w.other);
+    }
+}
+
 /* ---- Plain threads on both ends, and a select from a thread ---- */
 
 /* The threads report their end on a channel: goroutine 1 waits there
@@ -1458,6 +1535,7 @@ static int run_all(int argc, char **argv)
     RUN(zerosize);
     RUN(closedchan);
     RUN(ProducersConsumersClose);
+    RUN(CloseWakesAll);
     RUN(MemoryModelSemaphore);
     RUN(PlainThreads);
     RUN(ReleaseWhileBlocked);
