@@ -13,8 +13,8 @@
  *
  * Locking. c->lock is a goc_spinlock guarding every field but magic, refs
  * and elemsize/dataqsiz/buf (fixed at make). Its waiters back off
- * exponentially and soon yield their CPU (goc__chan_spin_lock_slow): a
- * channel hammered from two workers then changes hands in runs. It is never held across a park:
+ * exponentially and soon yield their CPU (lock.c): a channel hammered from
+ * two workers then changes hands in runs. It is never held across a park:
  * a G that must wait enqueues a goc_sudog on its own stack under the lock and
  * parks with unlock_chan as the park's unlock function, which drops the lock
  * after the G's context is saved; a waker that dequeues it can therefore
@@ -134,41 +134,6 @@ bool goc__chan_lock_fast_slow(uint32_t mt)
     atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
     chan_go_mt();
     return false;
-}
-
-/* Back-off of a waiter for a channel lock, in pause instructions: it
- * doubles from the first to the last figure; after about YIELD pauses of
- * waiting the thread yields its CPU (the holder may have been descheduled
- * on a loaded machine). */
-enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1024 };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
-void goc__chan_spin_lock_slow(goc_spinlock *l)
-{
-    uint32_t backoff = BACKOFF_MIN, waited = 0;
-    for (;;) {
-        do {
-            for (uint32_t i = 0; i < backoff; i++)
-                cpu_relax();
-            waited += backoff;
-            if (backoff < BACKOFF_MAX)
-                backoff *= 2;
-            if (waited >= BACKOFF_YIELD) {
-                sched_yield();
-                waited = 0;
-            }
-        } while (atomic_load_explicit(&l->v, memory_order_relaxed));
-        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-            return;
-    }
 }
 
 /* ---- Wait queues (c->lock held) ---- */

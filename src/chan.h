@@ -87,25 +87,13 @@ static inline void goc__chan_check(const struct goc_chan *c)
 static inline void goc__chan_check(const struct goc_chan *c) { (void)c; }
 #endif
 
-/* The real lock: a test-and-set lock whose waiters back off exponentially
- * (chan.c, goc__chan_spin_lock_slow). A channel that two workers hammer
- * (producers and consumers on different Ps) then changes hands in runs: the
- * holder relocks a line it still owns while the waiter stays out of the
- * way, instead of the line moving between cores at every operation. The
- * unlock is a plain store. */
-GOC_INTERNAL void goc__chan_spin_lock_slow(goc_spinlock *l);
-
-static inline void goc__chan_spin_lock(goc_spinlock *l)
-{
-    if (likely(!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
-        return;
-    goc__chan_spin_lock_slow(l);
-}
-
+/* The real lock: the runtime's spin lock (internal.h), whose back-off lets
+ * a channel that two workers hammer (producers and consumers on different
+ * Ps) change hands in runs. */
 static inline void goc__chan_lock(struct goc_chan *c)
 {
     if (!goc__chan_lock_fast())
-        goc__chan_spin_lock(&c->lock);
+        goc__spin_lock(&c->lock);
 }
 
 static inline void goc__chan_unlock(struct goc_chan *c)

@@ -37,29 +37,33 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* A spin lock for the runtime's short critical sections: never held across
- * a park or a system call that blocks. */
+/* The CPU's spin-wait hint: one pause, kinder to the sibling hyperthread
+ * and to the memory bus than a bare reload. */
+static inline void goc__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#else
+    __asm__ volatile("" ::: "memory");
+#endif
+}
+
+/* A spin lock for the runtime's short critical sections (the scheduler's,
+ * a channel's, a semaphore's): never held across a park or a system call
+ * that blocks. A test-and-set whose waiters back off exponentially and soon
+ * yield their CPU (lock.c): a lock that two workers hammer then changes
+ * hands in runs, the holder relocking a line it still owns, instead of the
+ * line moving between cores at every acquisition. Unlock is a plain store. */
 typedef struct { _Atomic uint32_t v; } goc_spinlock;
 #define GOC_SPINLOCK_INIT {0}
+GOC_INTERNAL void goc__spin_lock_slow(goc_spinlock *l);
 static inline void goc__spin_lock(goc_spinlock *l)
 {
-    for (;;) {
-        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-            return;
-        int spins = 0;
-        while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            __asm__ volatile("yield");
-#endif
-            if (++spins > 1000) {
-                extern int sched_yield(void);
-                sched_yield();
-                spins = 0;
-            }
-        }
-    }
+    if (likely(!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
+        return;
+    goc__spin_lock_slow(l);
 }
 static inline bool goc__spin_trylock(goc_spinlock *l)
 {

@@ -77,15 +77,8 @@ bool goc__sync_can_spin(int iter)
 /* One round: 30 pauses (Go's procyield(active_spin_cnt)). */
 void goc__sync_spin(void)
 {
-    for (int i = 0; i < 30; i++) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        __asm__ volatile("yield");
-#else
-        __asm__ volatile("" ::: "memory");
-#endif
-    }
+    for (int i = 0; i < 30; i++)
+        goc__cpu_relax();
 }
 
 void goc_mutex_init(goc_mutex *m) { *m = (goc_mutex)GOC_MUTEX_INIT; }

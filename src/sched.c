@@ -388,13 +388,8 @@ static goc_g *runq_steal(goc_p *p, goc_p *victim, bool take_runnext)
                 return NULL;
             /* The victim is probably about to run it: give it a moment
              * (Go sleeps 3us here) before taking it away. */
-            for (int i = 0; i < 200; i++) {
-#if defined(__x86_64__)
-                __builtin_ia32_pause();
-#elif defined(__aarch64__)
-                __asm__ volatile("yield");
-#endif
-            }
+            for (int i = 0; i < 200; i++)
+                goc__cpu_relax();
             if (atomic_compare_exchange_strong_explicit(&victim->runnext, &next, NULL,
                                                         memory_order_acq_rel,
                                                         memory_order_relaxed))
@@ -888,15 +883,6 @@ static bool any_work(void)
     return false;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield");
-#endif
-}
-
 /* A spinning P that found nothing watches the queues a little longer
  * before it sleeps: waking a sleeping worker costs the waker a system call
  * and the sleeper microseconds, more than a short spin when work comes
@@ -907,7 +893,7 @@ static goc_g *spin_for_work(goc_p *p)
     int64_t until = goc__nanotime() + SPIN_NS;
     do {
         for (int i = 0; i < 64; i++)
-            cpu_relax();
+            goc__cpu_relax();
         if (any_work()) {
             goc_g *g = globq_get(p, 0);
             if (g || (g = steal_work(p)))

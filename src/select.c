@@ -74,7 +74,7 @@ static inline void sellock(struct selstate *s)
     for (int i = 0; i < s->nlock; i++) {
         goc_chan *c = s->cases[s->lockorder[i]].ch;
         if (c != last)
-            goc__chan_spin_lock(&c->lock);
+            goc__spin_lock(&c->lock);
         last = c;
     }
 }

@@ -1,0 +1,43 @@
+/* lock.c: the slow path of the runtime's spin lock (goc__spin_lock in
+ * internal.h).
+ *
+ * Invariants. l->v is 1 while the lock is held, 0 while it is free; only an
+ * exchange that reads 0 takes it, so at most one holder exists. A holder
+ * never parks and never blocks in the kernel while it holds the lock, so a
+ * waiter only ever waits for a few hundred instructions of someone else's
+ * work -- unless the kernel has descheduled the holder, which is why a
+ * waiter soon yields its CPU.
+ *
+ * Back-off. A waiter re-reads the lock (a shared load, no write) between
+ * pauses whose number doubles from BACKOFF_MIN to BACKOFF_MAX, and tries
+ * the exchange only when it reads 0. Two workers hammering one lock then
+ * take it in runs: the holder relocks a cache line it still owns while the
+ * waiter stays off it, instead of the line moving at every acquisition.
+ * After about BACKOFF_YIELD pauses of waiting it calls sched_yield.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+
+#include "internal.h"
+
+enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1024 };
+
+void goc__spin_lock_slow(goc_spinlock *l)
+{
+    uint32_t backoff = BACKOFF_MIN, waited = 0;
+    for (;;) {
+        do {
+            for (uint32_t i = 0; i < backoff; i++)
+                goc__cpu_relax();
+            waited += backoff;
+            if (backoff < BACKOFF_MAX)
+                backoff *= 2;
+            if (waited >= BACKOFF_YIELD) {
+                sched_yield();
+                waited = 0;
+            }
+        } while (atomic_load_explicit(&l->v, memory_order_relaxed));
+        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+            return;
+    }
+}
