@@ -156,7 +156,7 @@ typedef struct goc__tmr {
 
 struct goc__tslot {
     int64_t when;
-    goc__tmr *t;                /* its low bit is a flag of timer.c's (UNTRACKED) */
+    goc__tmr *t;                /* low bit set: a sleeping goc_g instead (timer.c) */
 };
 
 /* One worker's run queue: Go's lock-free ring, owned by its P (the only one

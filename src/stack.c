@@ -52,6 +52,7 @@
 #define ARENAS_MAX 16384 /* 16 M default-size goroutines */
 #define P_CACHE_MAX 512
 #define HOT_MAX 2048
+#define RELEASE_BATCH 32 /* cold slots released per system call */
 #define PREFAULT_AHEAD 2048
 #define PREFAULT_BATCH 64
 #define PREFAULT_LEAD 128
@@ -422,6 +423,18 @@ static void free_custom(goc_g *g)
     goc__os_unreserve(g->stack.base, g->stack.slot);
 }
 
+/* Hands back the pages of the *n default-size slots whose usable stacks
+ * start at rel[] and adds them to the cold list (stk.lock held). */
+static void release_cold_locked(void **rel, const struct cold_slot *relc, size_t *n)
+{
+    if (!*n)
+        return;
+    goc__os_release_many(rel, stk.slot - stk.page, *n);
+    for (size_t i = 0; i < *n; i++)
+        stk.cold[stk.ncold++] = relc[i];
+    *n = 0;
+}
+
 /* Called after g has switched away for good (it is G_DEAD). */
 void goc__stack_free(goc_p *p, goc_g *g)
 {
@@ -439,7 +452,12 @@ void goc__stack_free(goc_p *p, goc_g *g)
         return;
     }
     /* Move half of the P's cache (or just g, from a plain thread) to the
-     * global lists. */
+     * global lists. Slots that go cold have their pages handed back in
+     * batches of RELEASE_BATCH, one system call (and one TLB flush) each,
+     * and only then join the cold list, where another P may take them. */
+    void *rel[RELEASE_BATCH];
+    struct cold_slot relc[RELEASE_BATCH];
+    size_t nrel = 0;
     goc__spin_lock(&stk.lock);
     int n = p ? P_CACHE_MAX / 2 : 0;
     for (;;) {
@@ -459,12 +477,12 @@ void goc__stack_free(goc_p *p, goc_g *g)
                     goto next;
                 }
             }
-            stk.cold[stk.ncold].base = g->stack.base;
-            stk.cold[stk.ncold].guard = g->stack.guard;
-            stk.ncold++;
             /* The whole slot but its guard, descriptor included: it reads
-             * as zero (G_FREE) from now on. */
-            goc__os_release(g->stack.lo, g->stack.slot - stk.page);
+             * as zero (G_FREE) once released. */
+            relc[nrel] = (struct cold_slot){.base = g->stack.base, .guard = g->stack.guard};
+            rel[nrel++] = g->stack.lo;
+            if (nrel == RELEASE_BATCH)
+                release_cold_locked(rel, relc, &nrel);
         }
     next:
         if (n-- <= 0 || !p->gfree)
@@ -473,6 +491,7 @@ void goc__stack_free(goc_p *p, goc_g *g)
         p->gfree = g->cachelink;
         p->ngfree--;
     }
+    release_cold_locked(rel, relc, &nrel);
     goc__spin_unlock(&stk.lock);
 }
 

@@ -1,13 +1,16 @@
 /* timer.c: timers, tickers and sleep: per-P 4-ary heaps, as Go's time.go.
  *
- * Every armed timer sits in exactly one P's heap (t->owner, at t->idx, kept
- * up to date for every timer but goc_sleep's, which nobody deletes): the P
- * whose goroutine (re)armed it, P 0's for a plain thread (a spare P that
- * goes dormant hands its timers to a worker first). A P runs its
- * due timers on its g0, from the scheduler loop (and a busy P detours there
- * when its earliest timer is due, see sched.c); an idle P also runs other
- * Ps' due timers, so none is stranded behind a goroutine that computes; and
- * an idle P sleeps until the earliest deadline of all heaps.
+ * Every armed timer sits in exactly one P's heap (t->owner, at t->idx): the
+ * P whose goroutine (re)armed it, P 0's for a plain thread (a spare P that
+ * goes dormant hands its timers to a worker first). A sleeping goroutine
+ * has no timer at all: its heap slot holds the goroutine itself (tagged
+ * SLEEPER), since nobody stops or moves a sleep but the heap, and firing
+ * it is readying the goroutine, without touching its cold stack for a
+ * timer's lock and fields. A P runs its due timers on its g0, from the
+ * scheduler loop (and a busy P detours there when its earliest timer is
+ * due, see sched.c); an idle P also runs other Ps' due timers, so none is
+ * stranded behind a goroutine that computes; and an idle P sleeps until
+ * the earliest deadline of all heaps.
  *
  * Locking. t->lock guards a timer's state (active, when, period, seq, the
  * channel's contents for Go 1.23's "no stale value" rule); p->tlock guards
@@ -51,23 +54,33 @@ static void tmr_unlock(goc__tmr *t)
 
 /* ---- Heaps (p->tlock held) ----
  *
- * A slot's timer pointer carries a flag in its low bit: UNTRACKED, for the
- * timers nobody deletes (goc_sleep's). Their idx stays -1 instead of
- * following every move, which saves a store into a cold timer (a sleeping
- * goroutine's stack) at each level a sift moves one: most of the cost of
- * popping from a heap of many sleepers. */
+ * A slot's pointer carries a tag in its low bit: SLEEPER, for a goroutine
+ * in goc_sleep (a goc_g, not a timer). Nobody deletes a sleep, so it needs
+ * no idx, which saves a store into a cold stack at each level a sift moves
+ * it; of a timer, the sift keeps t->idx up to date.
+ *
+ * The slots start ARY - 1 places into a page-aligned mapping, so that the
+ * four children of any node (ARY * i + 1 .. ARY * i + ARY) fill one 64-byte
+ * cache line: each level of a sift down reads one line, not two. */
 
-#define UNTRACKED ((uintptr_t)1)
+#define SLEEPER ((uintptr_t)1)
+#define HEAP_SKEW (ARY - 1)
 
-static inline goc__tmr *slot_timer(struct goc__tslot s)
+_Static_assert(sizeof(struct goc__tslot) * ARY == 64, "a node's children fill a cache line");
+
+static inline bool slot_sleeper(struct goc__tslot s) { return (uintptr_t)s.t & SLEEPER; }
+
+static inline goc__tmr *slot_timer(struct goc__tslot s) { return s.t; }
+
+static inline goc_g *slot_g(struct goc__tslot s)
 {
-    return (goc__tmr *)((uintptr_t)s.t & ~UNTRACKED);
+    return (goc_g *)((uintptr_t)s.t & ~SLEEPER);
 }
 
-static void heap_set(goc_p *p, uint32_t i, struct goc__tslot s)
+static inline void heap_set(goc_p *p, uint32_t i, struct goc__tslot s)
 {
     p->theap[i] = s;
-    if (!((uintptr_t)s.t & UNTRACKED))
+    if (!slot_sleeper(s))
         s.t->idx = (int32_t)i;
 }
 
@@ -91,11 +104,15 @@ static uint32_t sift_down(goc_p *p, uint32_t i)
     uint32_t n = p->ntimers;
     for (;;) {
         uint32_t c = i * ARY + 1, best = i;
+        if (c >= n)
+            break;
         int64_t w = s.when;
-        for (uint32_t k = c; k < c + ARY && k < n; k++) {
-            if (p->theap[k].when < w) {
-                w = p->theap[k].when;
-                best = k;
+        const struct goc__tslot *kids = &p->theap[c];
+        uint32_t nk = n - c < ARY ? n - c : ARY;
+        for (uint32_t k = 0; k < nk; k++) {
+            if (kids[k].when < w) {
+                w = kids[k].when;
+                best = c + k;
             }
         }
         if (best == i)
@@ -115,7 +132,8 @@ static void update_timer0(goc_p *p)
 
 static void heap_remove_at(goc_p *p, uint32_t i)
 {
-    slot_timer(p->theap[i])->idx = -1;
+    if (!slot_sleeper(p->theap[i]))
+        slot_timer(p->theap[i])->idx = -1;
     uint32_t last = --p->ntimers;
     if (i != last) {
         heap_set(p, i, p->theap[last]);
@@ -124,8 +142,6 @@ static void heap_remove_at(goc_p *p, uint32_t i)
     }
     update_timer0(p);
 }
-
-static goc_g *sleep_fire(goc__tmr *t, int64_t now);
 
 /* ---- LeakSanitizer ---- */
 
@@ -155,35 +171,49 @@ static void lsan_watch_heaps(void)
 static void lsan_watch_heaps(void) {}
 #endif
 
-/* ---- Adding and deleting (t->lock held) ---- */
+/* ---- Adding and deleting ---- */
 
-static void timer_add_to(goc_p *p, goc__tmr *t)
+/* Puts slot s in p's heap (p->tlock held); true if it is now the earliest. */
+static bool heap_push(goc_p *p, struct goc__tslot s)
 {
-    goc__spin_lock(&p->tlock);
     if (!p->theap) {
-        p->theap = goc__os_reserve(sizeof(struct goc__tslot) * HEAP_MAX);
-        if (!p->theap)
+        struct goc__tslot *base =
+            goc__os_reserve(sizeof(struct goc__tslot) * (HEAP_MAX + HEAP_SKEW));
+        if (!base)
             goc__fatal("out of memory for timers");
+        p->theap = base + HEAP_SKEW;
         lsan_watch_heaps();
     }
     if (p->ntimers == HEAP_MAX)
         goc__fatal("too many timers on one worker");
-    t->owner = p;
     uint32_t i = p->ntimers++;
-    uintptr_t tag = t->fire == sleep_fire ? UNTRACKED : 0;
-    heap_set(p, i, (struct goc__tslot){t->when, (goc__tmr *)((uintptr_t)t | tag)});
+    heap_set(p, i, s);
     sift_up(p, i);
-    bool earliest = slot_timer(p->theap[0]) == t;
     update_timer0(p);
+    return p->theap[0].t == s.t;
+}
+
+/* Adds slot s (a timer, its lock held, or a sleeper) to p's heap. */
+static void slot_add_to(goc_p *p, struct goc__tslot s)
+{
+    goc__spin_lock(&p->tlock);
+    if (!slot_sleeper(s))
+        s.t->owner = p;
+    bool earliest = heap_push(p, s);
     goc__spin_unlock(&p->tlock);
     if (earliest)
         goc__sched_timer_added();
 }
 
-void goc__timer_add(goc__tmr *t)
+static goc_p *this_p(void)
 {
     goc_p *p = goc__getp();
-    timer_add_to(p ? p : goc__sched_allp(0), t);
+    return p ? p : goc__sched_allp(0);
+}
+
+void goc__timer_add(goc__tmr *t)
+{
+    slot_add_to(this_p(), (struct goc__tslot){t->when, t});
 }
 
 bool goc__timer_del(goc__tmr *t)
@@ -197,6 +227,32 @@ bool goc__timer_del(goc__tmr *t)
         heap_remove_at(p, (uint32_t)t->idx);
     goc__spin_unlock(&p->tlock);
     return was;
+}
+
+/* Moves an armed timer to its new t->when (t->lock held): in place, on
+ * the P whose heap holds it (one sift, as Go's modtimer leaves a timer on
+ * its P), or, if it is in none (stopped, fired, or popped by a fire or a
+ * move in flight, which will see idx >= 0 and leave it), on this P's. */
+static void timer_rearm(goc__tmr *t)
+{
+    goc_p *p = t->owner;
+    if (p) {
+        goc__spin_lock(&p->tlock);
+        if (t->idx >= 0) {
+            uint32_t i = (uint32_t)t->idx;
+            p->theap[i].when = t->when;
+            if (sift_down(p, i) == i)
+                sift_up(p, i);
+            bool earliest = p->theap[0].t == t;
+            update_timer0(p);
+            goc__spin_unlock(&p->tlock);
+            if (earliest)
+                goc__sched_timer_added();
+            return;
+        }
+        goc__spin_unlock(&p->tlock);
+    }
+    goc__timer_add(t);
 }
 
 /* ---- Firing ---- */
@@ -220,7 +276,14 @@ void goc__timers_run(goc_p *p, int64_t now)
             goc__spin_unlock(&p->tlock);
             return;
         }
-        goc__tmr *t = slot_timer(p->theap[0]);
+        struct goc__tslot s = p->theap[0];
+        if (slot_sleeper(s)) {
+            heap_remove_at(p, 0);
+            goc__spin_unlock(&p->tlock);
+            goc__ready(slot_g(s));
+            return; /* one at a time: see goc__timers_run's comment */
+        }
+        goc__tmr *t = slot_timer(s);
         atomic_store_explicit(&t->running, 1, memory_order_relaxed);
         heap_remove_at(p, 0);
         goc__spin_unlock(&p->tlock);
@@ -253,7 +316,8 @@ void goc__timers_run(goc_p *p, int64_t now)
 
 /* As firing does: pop under from's lock (marked running, so no one frees
  * it), then re-add under the timer's own lock unless a stop or reset came
- * in between (that one re-armed it, or left it stopped). */
+ * in between (that one re-armed it, or left it stopped). A sleeper just
+ * moves. */
 void goc__timers_move(goc_p *from, goc_p *to)
 {
     for (;;) {
@@ -262,13 +326,20 @@ void goc__timers_move(goc_p *from, goc_p *to)
             goc__spin_unlock(&from->tlock);
             return;
         }
-        goc__tmr *t = slot_timer(from->theap[0]);
+        struct goc__tslot s = from->theap[0];
+        if (slot_sleeper(s)) {
+            heap_remove_at(from, 0);
+            goc__spin_unlock(&from->tlock);
+            slot_add_to(to, s);
+            continue;
+        }
+        goc__tmr *t = slot_timer(s);
         atomic_store_explicit(&t->running, 1, memory_order_relaxed);
         heap_remove_at(from, 0);
         goc__spin_unlock(&from->tlock);
         tmr_lock(t);
         if (t->active && t->idx < 0)
-            timer_add_to(to, t);
+            slot_add_to(to, (struct goc__tslot){t->when, t});
         tmr_unlock(t);
         atomic_store_explicit(&t->running, 0, memory_order_release);
     }
@@ -312,19 +383,12 @@ void goc__tmr_stop_sync(goc__tmr *t)
 
 /* ---- Sleep ---- */
 
-static goc_g *sleep_fire(goc__tmr *t, int64_t now)
-{
-    (void)now;
-    return t->arg;
-}
-
+/* Runs once the sleeper has switched away (goc__park's unlock): from here
+ * on the heap holds it, and firing the slot readies it. */
 static bool sleep_arm(goc_g *g, void *arg)
 {
-    goc__tmr *t = arg;
-    t->arg = g;
-    tmr_lock(t);
-    goc__timer_add(t);
-    tmr_unlock(t);
+    int64_t when = *(const int64_t *)arg;
+    slot_add_to(this_p(), (struct goc__tslot){when, (goc__tmr *)((uintptr_t)g | SLEEPER)});
     return true;
 }
 
@@ -335,10 +399,8 @@ void goc_sleep(int64_t d)
     if (d <= 0)
         return;
     goc__sched_start();
-    goc__tmr t = {.lock = GOC_SPINLOCK_INIT, .active = true, .fire = sleep_fire, .idx = -1};
-    t.when = goc__nanotime() + d;
-    goc__park(sleep_arm, &t, "sleep");
-    /* Readied by sleep_fire's caller after its last touch of t. */
+    int64_t when = goc__nanotime() + d;
+    goc__park(sleep_arm, &when, "sleep");
 }
 
 /* ---- Timers and tickers with a channel ---- */
@@ -443,13 +505,12 @@ bool goc_timer_stop(goc_timer *tm)
 
 static void rearm_locked(struct goc_timer *tm, int64_t d, int64_t period)
 {
-    goc__timer_del(&tm->t);
     tm->t.seq++;
     drain(tm);
     tm->t.period = period;
     tm->t.active = true;
     tm->t.when = goc__nanotime() + (d > 0 ? d : 0);
-    goc__timer_add(&tm->t);
+    timer_rearm(&tm->t);
 }
 
 bool goc_timer_reset(goc_timer *tm, int64_t d)

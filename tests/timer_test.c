@@ -372,6 +372,75 @@ TEST(deadlock_after_timers_drain)
     CHECK(strstr(out, "fatal error: all goroutines are asleep - deadlock!") != NULL);
 }
 
+TEST(heap_survives_churn)
+{
+    /* Random stops and resets (in place, earlier and later) on a heap of
+     * far-off timers, then a chosen few are reset to fire soon: exactly
+     * those fire, once each and none before its deadline; the rest are
+     * still armed (or stopped) and never fired. */
+    enum { N = 2000, OPS = 20000 };
+    static goc_timer *t[N];
+    static bool armed[N];
+    uint64_t r = 42;
+    for (int i = 0; i < N; i++) {
+        t[i] = goc_timer_new(GOC_HOUR + (int64_t)(i * 7919 % N) * GOC_MILLISECOND);
+        armed[i] = true;
+    }
+    for (int k = 0; k < OPS; k++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int i = (int)((r >> 33) % N);
+        int64_t d = GOC_HOUR + (int64_t)((r >> 13) % 1000) * GOC_MILLISECOND;
+        if ((r >> 60) < 4) {
+            CHECK(goc_timer_stop(t[i]) == armed[i]);
+            armed[i] = false;
+        } else {
+            CHECK(goc_timer_reset(t[i], d) == armed[i]);
+            armed[i] = true;
+        }
+    }
+    int64_t due[N];
+    for (int i = 0; i < N; i += 50) {
+        due[i] = goc_now() + (int64_t)(N - i) * 2 * GOC_MICROSECOND;
+        CHECK(goc_timer_reset(t[i], due[i] - goc_now()) == armed[i]);
+    }
+    for (int i = 0; i < N; i += 50) {
+        int64_t fired = 0;
+        CHECK(goc_chan_recv(goc_timer_chan(t[i]), &fired));
+        CHECK(fired >= due[i]);
+        CHECK(!goc_timer_stop(t[i]));
+    }
+    for (int i = 0; i < N; i++) {
+        int64_t x;
+        CHECK(goc_chan_try_recv(goc_timer_chan(t[i]), &x) == -EAGAIN);
+        if (i % 50)
+            CHECK(goc_timer_stop(t[i]) == armed[i]);
+        goc_timer_free(t[i]);
+    }
+}
+
+/* Many sleepers in one heap, woken in any order by any P: each sleeps at
+ * least its duration, and all wake. */
+static _Atomic int early;
+
+static void short_sleeper(void *arg)
+{
+    int64_t d = (int64_t)(uintptr_t)arg * 997 % 5000 * GOC_MICROSECOND;
+    int64_t t0 = goc_now();
+    goc_sleep(d);
+    if (goc_now() - t0 < d)
+        atomic_fetch_add(&early, 1);
+}
+
+TEST(many_sleepers)
+{
+    int n = SCALE_LIVE(5000);
+    goc_waitgroup wg = GOC_WAITGROUP_INIT;
+    for (int i = 0; i < n; i++)
+        CHECK(goc_waitgroup_go(&wg, short_sleeper, (void *)(uintptr_t)i) > 0);
+    goc_waitgroup_wait(&wg);
+    CHECK(atomic_load(&early) == 0);
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -385,6 +454,8 @@ static int run_all(int argc, char **argv)
     RUN(after_stress);
     RUN(timer_stop_stress);
     RUN(reset_pushes_deadline);
+    RUN(heap_survives_churn);
+    RUN(many_sleepers);
     RUN(after_queuing);
     RUN(timer_fires_while_worker_computes);
     RUN(dump_shows_sleep);

@@ -99,12 +99,10 @@ int goc__os_guard_light(void *addr, size_t len)
     return madvise(addr, len, MADV_GUARD_INSTALL) == 0 ? 0 : -errno;
 }
 
-/* madvise(advice) on n pages spaced stride apart: one process_madvise call
- * per 256 pages where the kernel takes any advice that way (6.13+), else
- * -ENOSYS/-EINVAL for the caller to fall back. */
-static int madvise_many(void *first, size_t stride, size_t n, int advice)
+/* This process's pidfd, for process_madvise on itself; < 0 on failure. */
+static int self_pidfd(void)
 {
-#if defined(SYS_pidfd_open) && defined(SYS_process_madvise)
+#if defined(SYS_pidfd_open)
     static _Atomic int self_fd = -1;
     int fd = atomic_load_explicit(&self_fd, memory_order_acquire);
     if (fd < 0) {
@@ -117,6 +115,41 @@ static int madvise_many(void *first, size_t stride, size_t n, int advice)
             fd = expect;
         }
     }
+    return fd;
+#else
+    return -ENOSYS;
+#endif
+}
+
+/* madvise(advice) on the n ranges of iov, in one process_madvise call per
+ * 256 where the kernel takes any advice that way (6.13+), else
+ * -ENOSYS/-EINVAL for the caller to fall back. */
+static int madvise_vec(struct iovec *iov, size_t n, int advice)
+{
+#if defined(SYS_process_madvise)
+    int fd = self_pidfd();
+    if (fd < 0)
+        return fd;
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < 256 ? n - done : 256;
+        size_t bytes = 0;
+        for (size_t i = 0; i < k; i++)
+            bytes += iov[done + i].iov_len;
+        long r = syscall(SYS_process_madvise, fd, iov + done, k, advice, 0);
+        if (r != (long)bytes)
+            return r < 0 ? -errno : -EIO;
+        done += k;
+    }
+    return 0;
+#else
+    (void)iov, (void)n, (void)advice;
+    return -ENOSYS;
+#endif
+}
+
+/* madvise(advice) on n pages spaced stride apart, batched as madvise_vec. */
+static int madvise_many(void *first, size_t stride, size_t n, int advice)
+{
     size_t page = goc__os_page_size();
     struct iovec iov[256];
     for (size_t done = 0; done < n;) {
@@ -125,16 +158,28 @@ static int madvise_many(void *first, size_t stride, size_t n, int advice)
             iov[i].iov_base = (char *)first + (done + i) * stride;
             iov[i].iov_len = page;
         }
-        long r = syscall(SYS_process_madvise, fd, iov, k, advice, 0);
-        if (r != (long)(k * page))
-            return r < 0 ? -errno : -EIO;
+        int r = madvise_vec(iov, k, advice);
+        if (r != 0)
+            return r;
         done += k;
     }
     return 0;
-#else
-    (void)first, (void)stride, (void)n, (void)advice;
-    return -ENOSYS;
-#endif
+}
+
+void goc__os_release_many(void *const *addrs, size_t len, size_t n)
+{
+    struct iovec iov[64];
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < 64 ? n - done : 64;
+        for (size_t i = 0; i < k; i++) {
+            iov[i].iov_base = addrs[done + i];
+            iov[i].iov_len = len;
+        }
+        if (madvise_vec(iov, k, MADV_DONTNEED) != 0)
+            for (size_t i = 0; i < k; i++) /* no batching here: one at a time */
+                madvise(addrs[done + i], len, MADV_DONTNEED);
+        done += k;
+    }
 }
 
 int goc__os_guard_light_many(void *first, size_t stride, size_t n)
