@@ -59,6 +59,9 @@
  * takes, a child's own cancel adds its own, except when the child is
  * being released by the only reference left (goc_ctx_release with
  * refs == 1): then it is freed at once and never uses its parent again.
+ * A plain cancel context released by its only holder, with nothing ever
+ * linked under it and no done channel, is not even cancelled: nobody can
+ * observe it, so it is unlinked from its parent and freed (release_quiet).
  *
  * Deadlines. The timer fires on a P's g0, where no lock of ours may be
  * taken and nothing may wait: it only starts a goroutine that cancels (as
@@ -112,6 +115,7 @@ struct cctx {
     size_t nchildren;
     goc__ctx_node node;        /* in pcc's list (written under pcc's lock) */
     bool parent_counted;       /* holds a counted reference to its parent (below) */
+    bool had_children;         /* something was ever added to its list (release_quiet) */
 };
 _Static_assert(offsetof(cctx, lock) - sizeof(struct goc_ctx) >= 64, "cctx layout");
 
@@ -147,6 +151,21 @@ goc_ctx *goc_todo(void) { return &todo; }
 
 static inline bool is_static(const goc_ctx *c) { return c->kind <= CTX_NEVER; }
 static inline bool cancellable(const goc_ctx *c) { return c->kind == CTX_CANCEL || c->kind == CTX_TIMER; }
+
+/* A zeroed context record. Not calloc: glibc's calloc always takes
+ * malloc's slow path (it bypasses the per-thread cache), which doubled the
+ * cost of a WithCancel + cancel pair; malloc and a memset of a few cache
+ * lines stay in that cache. */
+static void *ctx_zalloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        return NULL;
+    /* Hides p from the compiler, which would fold malloc + memset back
+     * into calloc. */
+    __asm__ volatile("" : "+r"(p));
+    return memset(p, 0, size);
+}
 
 /* ---- References ---- */
 
@@ -253,6 +272,7 @@ static void list_add(cctx *c, goc__ctx_node *n)
     c->tail = n;
     n->linked = true;
     c->nchildren++;
+    c->had_children = true;
 }
 
 static void list_del(cctx *c, goc__ctx_node *n)
@@ -439,7 +459,7 @@ static void cctx_init(cctx *c, goc_ctx *parent, uint8_t kind)
 goc_ctx *goc_with_cancel(goc_ctx *parent)
 {
     check_parent(parent);
-    cctx *c = calloc(1, sizeof *c);
+    cctx *c = ctx_zalloc(sizeof *c);
     if (!c)
         return NULL;
     cctx_init(c, parent, CTX_CANCEL);
@@ -475,7 +495,7 @@ goc_ctx *goc_with_deadline_cause(goc_ctx *parent, int64_t deadline, int cause)
     if (parent->deadline < deadline)
         return goc_with_cancel(parent); /* the parent's comes first */
     goc__sched_start();
-    tctx *t = calloc(1, sizeof *t);
+    tctx *t = ctx_zalloc(sizeof *t);
     if (!t)
         return NULL;
     cctx_init(&t->c, parent, CTX_TIMER);
@@ -558,12 +578,56 @@ void goc_cancel_cause(goc_ctx *ctx, int cause)
 
 void goc_cancel(goc_ctx *ctx) { goc_cancel_cause(ctx, 0); }
 
+/* goc_ctx_release's common case, a context derived, used and released by
+ * one owner: nobody but the caller can ever observe its cancel, so it is
+ * unlinked and freed without being cancelled (one lock, the parent's, and
+ * no read-modify-write of its own counters). The conditions, and why they
+ * are stable once true:
+ *  - a plain cancel context (a timer context has a timer to stop);
+ *  - refs == 1: the caller's is the only reference, and no one else can
+ *    take one (retaining, deriving, watching, AfterFunc all need a holder)
+ *    except c's parent's cancel, which takes it off the parent's list
+ *    first, under the parent's lock: so if c is still linked once that
+ *    lock is held, refs is still 1 and no cancel will ever reach c;
+ *  - nothing was ever linked under c (had_children is written under c's
+ *    lock by list_add, by a holder: it is ordered before the drop of that
+ *    holder's reference, which the acquire load of refs synchronises with),
+ *    so no child can be inside c's lock, unlinking itself;
+ *  - no done channel (no goroutine can be waiting for a close).
+ * Returns false, having changed nothing, when any of these does not hold or
+ * c is no longer linked (its parent's cancel took it): the caller then
+ * cancels and unrefs as usual. */
+static bool release_quiet(cctx *c)
+{
+    if (c->h.kind != CTX_CANCEL || atomic_load_explicit(&c->refs, memory_order_acquire) != 1 ||
+        c->had_children || atomic_load_explicit(&c->done, memory_order_relaxed))
+        return false;
+    cctx *p = c->pcc;
+    if (p) {
+        goc__spin_lock(&p->lock);
+        bool linked = c->node.linked;
+        if (linked)
+            list_del(p, &c->node);
+        goc__spin_unlock(&p->lock);
+        if (!linked)
+            return false;
+    }
+    goc__race_acquire(c); /* as drop's last reference does */
+    goc_ctx *parent = c->parent_counted ? c->h.parent : NULL;
+    free(c);
+    unref(parent);
+    return true;
+}
+
 void goc_ctx_release(goc_ctx *ctx)
 {
     if (!ctx)
         return;
-    if (cancellable(ctx))
+    if (cancellable(ctx)) {
+        if (release_quiet((cctx *)ctx))
+            return;
         ctx_cancel((cctx *)ctx, -ECANCELED, 0, true, true);
+    }
     unref(ctx);
 }
 
@@ -667,7 +731,7 @@ goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
         errno = EINVAL;
         return NULL;
     }
-    goc_ctx_after *a = calloc(1, sizeof *a);
+    goc_ctx_after *a = ctx_zalloc(sizeof *a);
     if (!a)
         return NULL;
     a->node.kind = NODE_AFTER;

@@ -971,6 +971,72 @@ TEST(parent_with_a_million_children_does_not_grow)
     goc_ctx_release(parent);
 }
 
+/* Children made and released on every worker while their parent is
+ * cancelled: a release races the parent's cancel taking the child from
+ * its list (goc_ctx_release then cancels and frees it as usual; ASan
+ * checks that each is freed once, and after its last use). The children
+ * vary in what release may skip: plain ones (freed without a cancel),
+ * ones under a value context (they count a reference to it), ones with a
+ * done channel or a child of their own (cancelled first). */
+struct release_race {
+    goc_ctx *parent, *v;
+    int n;
+    _Atomic int late_ok; /* children made after the cancel was seen, born ended */
+};
+
+static void release_race_body(void *arg)
+{
+    struct release_race *r = arg;
+    for (int i = 0; i < r->n; i++) {
+        bool ended = goc_ctx_err(r->parent) != 0;
+        goc_ctx *c = goc_with_cancel(i % 3 == 1 ? r->v : r->parent);
+        if (ended && goc_ctx_err(c) == -ECANCELED)
+            atomic_fetch_add(&r->late_ok, 1);
+        else if (ended)
+            atomic_fetch_add(&r->late_ok, -1000000);
+        goc_ctx *gc = NULL;
+        if (i % 5 == 2)
+            goc_ctx_done(c);
+        else if (i % 7 == 3)
+            gc = goc_with_cancel(c);
+        if (i % 16 == 0)
+            goc_yield();
+        goc_ctx_release(c);
+        if (gc) {
+            /* Cancelled by the release, or being cancelled by the
+             * parent's cancel, which set c's error first (a second cancel
+             * of c returns without waiting for the first to reach gc). */
+            if (goc_ctx_err(gc) == 0) {
+                CHECK(goc_ctx_err(r->parent) != 0);
+                goc_chan_recv(goc_ctx_done(gc), NULL);
+            }
+            CHECK(goc_ctx_err(gc) == -ECANCELED);
+            goc_ctx_release(gc);
+        }
+    }
+}
+
+TEST(release_races_parent_cancel)
+{
+    enum { G = 4 };
+    for (int round = 0; round < 20; round++) {
+        struct release_race r = {.n = SCALE(20000)};
+        r.parent = goc_with_cancel(goc_background());
+        r.v = goc_with_value(r.parent, k1, "v");
+        goc_waitgroup wg = GOC_WAITGROUP_INIT;
+        for (int i = 0; i < G; i++)
+            goc_waitgroup_go(&wg, release_race_body, &r);
+        for (int i = 0; i < round * 10; i++)
+            goc_yield();
+        goc_cancel(r.parent);
+        goc_waitgroup_wait(&wg);
+        CHECK(atomic_load(&r.late_ok) >= 0);
+        CHECK(goc__ctx_nchildren(r.parent) == 0);
+        goc_ctx_release(r.v);
+        goc_ctx_release(r.parent);
+    }
+}
+
 TEST(deep_tree_cancels_without_deep_stack)
 {
     int n = SCALE(200000);
@@ -1285,6 +1351,7 @@ static int run_all(int argc, char **argv)
     LRUN(parent_released_before_its_children);
     LRUN(done_after_cancel_is_closed);
     LRUN(parent_with_a_million_children_does_not_grow);
+    LRUN(release_races_parent_cancel);
     LRUN(deep_tree_cancels_without_deep_stack);
     LRUN(watcher_hook);
     LRUN(cancel_wakes_every_waiter);

@@ -315,6 +315,63 @@ TEST(keys_are_independent)
     goc_singleflight_destroy(&g);
 }
 
+/* Duplicates racing a leader whose fn returns at once: some join after
+ * the leader has taken the waiters (they must read the result from the
+ * call without parking), some are queued in time. Every caller gets the
+ * value, and flights plus the shares handed out equal the callers: each
+ * caller is either a leader or counted as one duplicate of one flight. */
+static atomic_long race_calls, race_shared;
+
+static void race_share(void *val, size_t n)
+{
+    (void)val;
+    atomic_fetch_add(&race_shared, (long)n);
+}
+
+static int race_fn(void *arg, void **val)
+{
+    atomic_fetch_add(&race_calls, 1);
+    *val = arg;
+    return 7;
+}
+
+struct race_arg {
+    goc_singleflight *g;
+    void *want;
+    atomic_int *bad;
+};
+
+static void race_caller(void *p)
+{
+    struct race_arg *a = p;
+    void *v = NULL;
+    int err = goc_singleflight_do(a->g, "k", 1, race_fn, a->want, &v, NULL);
+    if (v != a->want || err != 7)
+        atomic_fetch_add(a->bad, 1);
+}
+
+TEST(duplicates_racing_the_leader)
+{
+    goc_singleflight g;
+    goc_singleflight_init(&g, race_share);
+    atomic_store(&race_calls, 0);
+    atomic_store(&race_shared, 0);
+    atomic_int bad = 0;
+    enum { PER = 64 };
+    int rounds = SCALE(500);
+    static char want;
+    struct race_arg a = {&g, &want, &bad};
+    for (int r = 0; r < rounds; r++) {
+        goc_waitgroup wg = GOC_WAITGROUP_INIT;
+        for (int i = 0; i < PER; i++)
+            goc_waitgroup_go(&wg, race_caller, &a);
+        goc_waitgroup_wait(&wg);
+    }
+    CHECK(atomic_load(&bad) == 0);
+    CHECK(atomic_load(&race_calls) + atomic_load(&race_shared) == (long)rounds * PER);
+    goc_singleflight_destroy(&g);
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -325,6 +382,7 @@ static int run_all(int argc, char **argv)
     LRUN(TestDoChan);
     LRUN(share_hook_gives_each_caller_a_reference);
     LRUN(keys_are_independent);
+    LRUN(duplicates_racing_the_leader);
     return test_summary();
 }
 
