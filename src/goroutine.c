@@ -118,6 +118,8 @@ static void finish(goc_g *g) __attribute__((noreturn));
 static void finish(goc_g *g)
 {
     goc__run_defers(g);
+    if (g->done_wg)
+        goc_waitgroup_done(g->done_wg);
     goc__sched_goexit(g);
 }
 
@@ -134,7 +136,7 @@ void goc__gentry(goc_g *g)
 }
 
 static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const char *file,
-                     int line, uint32_t flags)
+                     int line, uint32_t flags, goc_waitgroup *done_wg)
 {
     goc__sched_start();
     goc_p *p = goc__getp();
@@ -149,6 +151,7 @@ static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const cha
     g->flags = flags;
     g->fn = fn;
     g->arg = arg;
+    g->done_wg = done_wg;
     g->name = opts ? opts->name : NULL;
     g->file = file;
     g->line = line;
@@ -172,7 +175,12 @@ int64_t goc_go_at(goc_fn fn, void *arg, const goc_go_options *opts, const char *
 {
     if (!fn)
         return -EINVAL;
-    return spawn(fn, arg, opts, file, line, 0);
+    return spawn(fn, arg, opts, file, line, 0, NULL);
+}
+
+int64_t goc__go_wg(goc_waitgroup *wg, goc_fn fn, void *arg, const char *file, int line)
+{
+    return spawn(fn, arg, NULL, file, line, 0, wg);
 }
 
 int goc_defer(goc_fn fn, void *arg)
@@ -232,7 +240,7 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     main_state.argv = argv;
     goc__thread_g(); /* count this thread as outside until it waits */
     goc__sched_start();
-    if (spawn(main_body, NULL, NULL, "goc_main", 0, G_MAIN) < 0)
+    if (spawn(main_body, NULL, NULL, "goc_main", 0, G_MAIN, NULL) < 0)
         goc__fatal("cannot start goroutine 1");
     atomic_store_explicit(&main_state.mode, true, memory_order_release);
     goc__note_wait(&main_state.done, "goc_main");

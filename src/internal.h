@@ -120,6 +120,7 @@ typedef struct goc_g {
     goc_fn fn;
     void *arg;
     goc_defer_rec *defers;          /* LIFO */
+    struct goc_waitgroup *done_wg;  /* goc_waitgroup_go: Done after the last defer */
     const char *waitreason;     /* why it is G_WAITING */
     int64_t waitsince;          /* coarse nanotime when it parked */
     void *param;                /* passed by the waker to the parked G */
@@ -251,6 +252,11 @@ GOC_INTERNAL goc_p *goc__getp(void);           /* NULL on a plain thread */
 GOC_INTERNAL goc_g *goc__getg(void);           /* current G or thread descriptor */
 GOC_INTERNAL void goc__sched_set_poller(const goc_poller *poller);
 GOC_INTERNAL void goc__runq_put_new(goc_p *p, goc_g *g); /* a just-created G; p: the caller's */
+/* goc_go_at for goc_waitgroup_go: the goroutine calls goc_waitgroup_done(wg)
+ * as it ends, after its defers (Go's `defer wg.Done()` as its first
+ * statement), with no record or defer allocated. The caller has added 1. */
+GOC_INTERNAL int64_t goc__go_wg(struct goc_waitgroup *wg, goc_fn fn, void *arg, const char *file,
+                                int line);
 GOC_INTERNAL void goc__sched_goexit(goc_g *g) __attribute__((noreturn));
 GOC_INTERNAL void goc__sched_after_switch(goc_g *self);
 GOC_INTERNAL void goc__sched_stop(void);       /* goc_main: no G runs after this */

@@ -66,40 +66,13 @@ void goc_waitgroup_wait(goc_waitgroup *wg)
     }
 }
 
-struct wg_go {
-    goc_waitgroup *wg;
-    goc_fn fn;
-    void *arg;
-};
-
-static void wg_done_cb(void *wg) { goc_waitgroup_done(wg); }
-
-static void wg_go_body(void *arg)
-{
-    struct wg_go rec = *(struct wg_go *)arg;
-    free(arg);
-    /* A defer, so that goc_exit in fn still marks the WaitGroup done. */
-    if (goc_defer(wg_done_cb, rec.wg) != 0) {
-        rec.fn(rec.arg);
-        goc_waitgroup_done(rec.wg);
-        return;
-    }
-    rec.fn(rec.arg);
-}
-
 int64_t goc_waitgroup_go_at(goc_waitgroup *wg, goc_fn fn, void *arg, const char *file, int line)
 {
-    struct wg_go *rec = malloc(sizeof *rec);
-    if (!rec)
-        return -ENOMEM;
-    rec->wg = wg;
-    rec->fn = fn;
-    rec->arg = arg;
+    if (!fn)
+        return -EINVAL;
     goc_waitgroup_add(wg, 1);
-    int64_t id = goc_go_at(wg_go_body, rec, NULL, file, line);
-    if (id < 0) {
+    int64_t id = goc__go_wg(wg, fn, arg, file, line);
+    if (id < 0)
         goc_waitgroup_add(wg, -1);
-        free(rec);
-    }
     return id;
 }

@@ -273,6 +273,44 @@ TEST(waitgroup_happens_before)
     }
 }
 
+/* ---- goc_waitgroup_go: Done comes last, also after goc_exit ---- */
+
+struct wggo_ctx {
+    goc_waitgroup wg;
+    atomic_int defers_run; /* each body's defer bumps it */
+};
+
+static void wggo_defer(void *arg)
+{
+    struct wggo_ctx *c = arg;
+    atomic_fetch_add(&c->defers_run, 1);
+}
+
+static void wggo_body(void *arg)
+{
+    struct wggo_ctx *c = arg;
+    CHECK(goc_defer(wggo_defer, c) == 0);
+    if (goc_id() % 2)
+        goc_exit(); /* Goexit runs the defers, then the group's Done */
+}
+
+TEST(waitgroup_go_done_after_defers)
+{
+    static struct wggo_ctx c;
+    const int n = 64;
+    for (int r = 0; r < SCALE(20); r++) {
+        goc_waitgroup_init(&c.wg);
+        atomic_store(&c.defers_run, 0);
+        for (int i = 0; i < n; i++)
+            CHECK(goc_waitgroup_go(&c.wg, wggo_body, &c) > 0);
+        goc_waitgroup_wait(&c.wg);
+        /* Every Done came after its goroutine's defer: all n have run. */
+        CHECK(atomic_load(&c.defers_run) == n);
+    }
+    CHECK(goc_waitgroup_go(&c.wg, NULL, NULL) == -EINVAL);
+    goc_waitgroup_wait(&c.wg); /* the failed call left the counter at zero */
+}
+
 /* ---- Misuse: a counter that goes negative, in other ways ---- */
 
 TEST(waitgroup_negative_add)
@@ -348,6 +386,7 @@ static int run_all(int argc, char **argv)
     RUN(waitgroup_reuse);
     RUN(waitgroup_many_waiters);
     RUN(waitgroup_happens_before);
+    RUN(waitgroup_go_done_after_defers);
     RUN(waitgroup_negative_add);
     RUN(waitgroup_negative_in_goroutine);
     return test_summary();
