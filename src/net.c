@@ -40,7 +40,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -64,10 +63,13 @@ typedef struct netfd {
     char *unlink_path;        /* a unix listener's socket file, removed on close */
 } netfd;
 
-/* Bytes a stream read takes beyond the caller's buffer: a read that comes
- * back short of both (the caller's buffer and the stash) has emptied the
- * stream, so the next read need not ask the kernel before the poller has
- * seen an edge (see goc_conn_read). */
+/* A stream read smaller than this asks the kernel for STASH bytes into the
+ * stash, and the caller gets its part from there (a larger one reads
+ * straight into the caller's buffer). A read that comes back short of what
+ * it asked for has emptied the stream, so the next read need not ask the
+ * kernel before the poller has seen an edge (see conn_read). One plain
+ * recvfrom either way: a two-piece recvmsg (the caller's buffer, then the
+ * stash) costs the kernel a msghdr and an iovec array to copy in. */
 #define STASH 256
 
 struct goc_conn {
@@ -89,27 +91,15 @@ struct goc_listener {
  * that sees its bytes (Go's race detector has the same edge, ioSync). */
 #if defined(GOC_SANITIZE_THREAD)
 #define RAW_READ(fd, b, n) read(fd, b, n)
-#define RAW_RECVMSG(fd, m) recvmsg(fd, m, 0)
 #define RAW_SENDTO(fd, b, n, fl, sa, len) sendto(fd, b, n, fl, sa, len)
 #else
 #define RAW_READ(fd, b, n) syscall(SYS_recvfrom, fd, b, n, 0, NULL, NULL)
-#define RAW_RECVMSG(fd, m) syscall(SYS_recvmsg, fd, m, 0)
 #define RAW_SENDTO(fd, b, n, fl, sa, len) syscall(SYS_sendto, fd, b, n, fl, sa, len)
 #endif
 
 static __attribute__((noinline)) ssize_t sys_read(int fd, void *b, size_t n)
 {
     ssize_t r = RAW_READ(fd, b, n);
-    return r < 0 ? -errno : r;
-}
-
-/* Reads into b, then into the stash. */
-static __attribute__((noinline)) ssize_t sys_read2(int fd, void *b, size_t n, void *stash,
-                                                   size_t sn)
-{
-    struct iovec iov[2] = {{b, n}, {stash, sn}};
-    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
-    ssize_t r = RAW_RECVMSG(fd, &m);
     return r < 0 ? -errno : r;
 }
 
@@ -629,15 +619,18 @@ static ssize_t conn_read(goc_conn *c, void *buf, size_t n, goc__fd_ctx *fc)
                 r = -ETIMEDOUT;
                 break;
             }
-            r = stream ? sys_read2(f->fd, buf, n, c->stash, STASH) : sys_read(f->fd, buf, n);
+            bool small = stream && n < STASH;
+            size_t ask = small ? STASH : n;
+            r = sys_read(f->fd, small ? c->stash : buf, ask);
             if (r >= 0) {
-                if (stream) {
-                    f->drained = r > 0 && (size_t)r < n + STASH;
-                    if ((size_t)r > n) {
-                        c->soff = 0;
-                        c->slen = (uint16_t)((size_t)r - n);
-                        r = (ssize_t)n;
-                    }
+                if (stream)
+                    f->drained = r > 0 && (size_t)r < ask;
+                if (small) {
+                    size_t take = (size_t)r < n ? (size_t)r : n;
+                    memcpy(buf, c->stash, take);
+                    c->soff = (uint16_t)take;
+                    c->slen = (uint16_t)((size_t)r - take);
+                    r = (ssize_t)take;
                 }
                 break;
             }

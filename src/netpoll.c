@@ -11,7 +11,10 @@
  *
  * Invariants, under pd->lock: r (w) is the one waiter for reading (writing)
  * or NULL; a waiter is taken off before it is readied, and whoever takes it
- * (an edge, its deadline timer, a forget) sets its result first. A waiter's
+ * (an edge, its deadline timer, a forget) sets its result first. A waiter
+ * registers under pd->lock but parks after dropping it (the lock is never
+ * held across a switch): its state word says whether its park has
+ * committed, and a taker readies it only then (struct waiter). A waiter's
  * record lives on its stack; its deadline timer is stopped (and waited for)
  * before the wait returns.
  *
@@ -60,10 +63,17 @@
 #define CHUNK 1024
 #define CHUNKS 4096 /* fds up to 4 M */
 
+/* A registered waiter's state: it registers WAITING under pd->lock, then
+ * parks without it, its park's commit moving it to PARKED; whoever takes
+ * it moves it to TAKEN, and readies it only if it was PARKED (else the
+ * commit fails and it goes on by itself, as Go's netpollblockcommit). */
+enum { W_WAITING, W_PARKED, W_TAKEN };
+
 struct waiter {
     goc_g *g;
     int events;  /* what it waits for */
     int result;  /* set by whoever takes it */
+    _Atomic int state;
     bool timedout;
     goc__tmr tmr;
     struct pd *pd;
@@ -78,7 +88,20 @@ struct pd {
     struct waiter *r, *w;
 };
 
-_Atomic int32_t goc__netpoll_nwait;
+/* goc__netpoll_nwait (internal.h) is written twice by every wait that
+ * parks and read at every switch of every P (sched.c's io_check_due): it
+ * gets a whole cache line to itself. Defined in assembly because C cannot
+ * keep the linker from packing the next object (it was the scheduler's
+ * hot words) into the rest of the line of a 4-byte variable. */
+__asm__(".pushsection .bss.goc__netpoll_nwait,\"aw\",%nobits\n"
+        ".balign 64\n"
+        ".globl goc__netpoll_nwait\n"
+        ".hidden goc__netpoll_nwait\n"
+        ".type goc__netpoll_nwait, %object\n"
+        ".size goc__netpoll_nwait, 64\n"
+        "goc__netpoll_nwait:\n"
+        ".zero 64\n"
+        ".popsection");
 
 static struct {
     int ep;
@@ -119,7 +142,10 @@ static void pd_unlock(struct pd *pd)
     goc__spin_unlock(&pd->lock);
 }
 
-/* Takes w off pd (pd->lock held) with result res; returns its G to ready. */
+/* Takes w off pd (pd->lock held) with result res; returns its G to ready,
+ * or NULL when it has not parked yet (its commit will fail and it goes on
+ * by itself). w is not touched after the exchange: once its G goes on, w
+ * is gone. */
 static goc_g *take(struct pd *pd, struct waiter *w, int res)
 {
     if (pd->r == w)
@@ -127,7 +153,11 @@ static goc_g *take(struct pd *pd, struct waiter *w, int res)
     if (pd->w == w)
         pd->w = NULL;
     w->result = res;
-    return w->g;
+    goc_g *g = w->g;
+    goc__race_release(w); /* for a G that goes on by itself (goc__ready has its own) */
+    if (atomic_exchange_explicit(&w->state, W_TAKEN, memory_order_acq_rel) == W_PARKED)
+        return g;
+    return NULL;
 }
 
 /* ---- Waiting ---- */
@@ -146,11 +176,15 @@ static goc_g *deadline_fire(goc__tmr *t, int64_t now)
     return g;
 }
 
-static bool unlock_pd(goc_g *g, void *arg)
+/* The park's commit, after the G's context is saved: false (go on at once)
+ * if it was taken meanwhile. */
+static bool commit_wait(goc_g *g, void *arg)
 {
     (void)g;
-    pd_unlock(arg);
-    return true;
+    struct waiter *w = arg;
+    int waiting = W_WAITING;
+    return atomic_compare_exchange_strong_explicit(&w->state, &waiting, W_PARKED,
+                                                   memory_order_acq_rel, memory_order_acquire);
 }
 
 /* Takes the ready flags for events (pd->lock held); returns them. */
@@ -275,13 +309,19 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl, goc__fd_ctx *
                 fd_ctx_start(fc, fd, events);
             continue; /* look again: whatever came meanwhile */
         }
+        atomic_store_explicit(&w.state, W_WAITING, memory_order_relaxed);
         if (events & GOC_FD_READ)
             pd->r = &w;
         if (events & GOC_FD_WRITE)
             pd->w = &w;
+        /* Registered: the lock goes down before the switch, not after it,
+         * so the poller never spins on it while this thread switches (or
+         * is preempted by the OS in the middle). */
+        pd_unlock(pd);
         atomic_fetch_add_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
-        goc__park(unlock_pd, pd, "IO wait");
+        goc__park(commit_wait, &w, "IO wait");
         atomic_fetch_sub_explicit(&goc__netpoll_nwait, 1, memory_order_acq_rel);
+        goc__race_acquire(&w);
         res = w.result; /* an edge handed to a waiter sets no flag: nothing to consume */
         if (res == 0 && fc) { /* a kick: the context's, if it has ended */
             int err = atomic_load_explicit(&fc->err, memory_order_acquire);

@@ -655,6 +655,21 @@ TEST(small_reads_and_end)
         off += (size_t)r;
     CHECK(r == 0 && off == sizeof big && memcmp(big, got, sizeof big) == 0);
     goc_conn_close(c);
+    /* Small reads (through the stash) and large ones (straight into the
+     * buffer) mixed, each size on both sides of the stash's. */
+    tcp_pair(l, &c, &s);
+    CHECK(goc_conn_write(s, big, sizeof big) == (ssize_t)sizeof big);
+    goc_conn_close(s);
+    static const size_t sizes[] = {1, 300, 7, 255, 256, 1000, 2, 257, 64};
+    memset(got, 0, sizeof got);
+    off = 0;
+    for (int i = 0; (r = goc_conn_read(c, got + off, sizes[i % 9] < sizeof got - off
+                                                          ? sizes[i % 9]
+                                                          : sizeof got - off)) > 0;
+         i++)
+        off += (size_t)r;
+    CHECK(r == 0 && off == sizeof big && memcmp(big, got, sizeof big) == 0);
+    goc_conn_close(c);
     goc_listener_close(l);
 }
 
