@@ -307,7 +307,13 @@ GOC_INTERNAL void goc__tmr_stop_sync(goc__tmr *t);
 
 /* The network poller (netpoll.c), installed as the scheduler's poller. */
 GOC_INTERNAL const goc_poller *goc__netpoll(void);
-GOC_INTERNAL extern _Atomic int32_t goc__netpoll_nwait; /* goroutines in IO wait */
+/* Goroutines in I/O wait, alone on its cache line (netpoll.c). */
+struct goc__nwait_line {
+    _Atomic int32_t n;
+    char pad[64 - sizeof(int32_t)];
+} __attribute__((aligned(64)));
+GOC_INTERNAL extern struct goc__nwait_line goc__nwait_line;
+#define goc__netpoll_nwait (goc__nwait_line.n)
 /* A timer became its P's earliest: a sleeping P may need to wake earlier. */
 GOC_INTERNAL void goc__sched_timer_added(void);
 

@@ -89,19 +89,10 @@ struct pd {
 };
 
 /* goc__netpoll_nwait (internal.h) is written twice by every wait that
- * parks and read at every switch of every P (sched.c's io_check_due): it
- * gets a whole cache line to itself. Defined in assembly because C cannot
- * keep the linker from packing the next object (it was the scheduler's
- * hot words) into the rest of the line of a 4-byte variable. */
-__asm__(".pushsection .bss.goc__netpoll_nwait,\"aw\",%nobits\n"
-        ".balign 64\n"
-        ".globl goc__netpoll_nwait\n"
-        ".hidden goc__netpoll_nwait\n"
-        ".type goc__netpoll_nwait, %object\n"
-        ".size goc__netpoll_nwait, 64\n"
-        "goc__netpoll_nwait:\n"
-        ".zero 64\n"
-        ".popsection");
+ * parks and read at every switch of every P (sched.c's io_check_due): its
+ * padded struct keeps the line to itself (a bare 4-byte variable had the
+ * scheduler's hot words packed beside it). */
+struct goc__nwait_line goc__nwait_line;
 
 static struct {
     int ep;
