@@ -1,5 +1,6 @@
-/* lock.c: the slow path of the runtime's spin lock (goc__spin_lock in
- * internal.h).
+/* lock.c: the waiting half of the runtime's spin lock (goc__spin_lock in
+ * internal.h, which takes the lock with an exchange and calls
+ * goc__spin_lock_wait each time that fails).
  *
  * Invariants. l->v is 1 while the lock is held, 0 while it is free; only an
  * exchange that reads 0 takes it, so at most one holder exists. A holder
@@ -22,22 +23,19 @@
 
 enum { BACKOFF_MIN = 4, BACKOFF_MAX = 128, BACKOFF_YIELD = 1024 };
 
-void goc__spin_lock_slow(goc_spinlock *l)
+/* Returns once l reads free (taking it is the caller's exchange). */
+void goc__spin_lock_wait(goc_spinlock *l)
 {
     uint32_t backoff = BACKOFF_MIN, waited = 0;
-    for (;;) {
-        do {
-            for (uint32_t i = 0; i < backoff; i++)
-                goc__cpu_relax();
-            waited += backoff;
-            if (backoff < BACKOFF_MAX)
-                backoff *= 2;
-            if (waited >= BACKOFF_YIELD) {
-                sched_yield();
-                waited = 0;
-            }
-        } while (atomic_load_explicit(&l->v, memory_order_relaxed));
-        if (!atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-            return;
-    }
+    do {
+        for (uint32_t i = 0; i < backoff; i++)
+            goc__cpu_relax();
+        waited += backoff;
+        if (backoff < BACKOFF_MAX)
+            backoff *= 2;
+        if (waited >= BACKOFF_YIELD) {
+            sched_yield();
+            waited = 0;
+        }
+    } while (atomic_load_explicit(&l->v, memory_order_relaxed));
 }
