@@ -380,11 +380,6 @@ struct goc_ctx;
 GOC_INTERNAL int goc__semacquire_ctx(goc__waitq *q, bool lifo, const char *reason,
                                      struct goc_ctx *ctx);
 
-/* Spinning before parking on a sync object (mutex.c): whether round iter
- * may spin (Go's runtime_canSpin), and one round. */
-GOC_INTERNAL bool goc__sync_can_spin(int iter);
-GOC_INTERNAL void goc__sync_spin(void);
-
 /* A one-shot event (Go's note): one waiter, one wakeup. */
 typedef struct { _Atomic uintptr_t state; } goc_note;
 GOC_INTERNAL void goc__note_wait(goc_note *n, const char *reason);

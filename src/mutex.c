@@ -60,9 +60,8 @@ static inline bool cas_state(goc_mutex *m, int32_t *old, int32_t new)
 
 /* Go's runtime_canSpin: a few rounds, on more than one worker, with
  * another worker running (the holder may be on it), and never while
- * goroutines are queued on the spinner's own worker. Shared with
- * rwmutex.c. */
-bool goc__sync_can_spin(int iter)
+ * goroutines are queued on the spinner's own worker. */
+static bool sync_can_spin(int iter)
 {
     if (iter >= 4 || goc__sched_nprocs() <= 1 || !goc__sched_others_running())
         return false;
@@ -75,7 +74,7 @@ bool goc__sync_can_spin(int iter)
 }
 
 /* One round: 30 pauses (Go's procyield(active_spin_cnt)). */
-void goc__sync_spin(void)
+static void sync_spin(void)
 {
     for (int i = 0; i < 30; i++)
         goc__cpu_relax();
@@ -125,11 +124,11 @@ static int lock_slow(goc_mutex *m, goc_ctx *ctx)
     for (;;) {
         /* Spin while it is locked in normal mode and spinning can pay off.
          * Setting WOKEN tells Unlock not to wake a waiter meanwhile. */
-        if ((old & (LOCKED | STARVING)) == LOCKED && goc__sync_can_spin(iter)) {
+        if ((old & (LOCKED | STARVING)) == LOCKED && sync_can_spin(iter)) {
             if (!awoke && !(old & WOKEN) && (old >> WAITER_SHIFT) != 0 &&
                 cas_state(m, &old, old | WOKEN))
                 awoke = true;
-            goc__sync_spin();
+            sync_spin();
             iter++;
             old = load_state(m);
             continue;

@@ -4,8 +4,9 @@
  * writer announces itself by subtracting MAX_READERS from it, so
  *   reader_count >= 0   no writer: RLock is one atomic add;
  *   reader_count < 0    a writer holds w and is pending or active: RLock
- *                       waits on reader_sem (writer preference; it spins
- *                       briefly for its unit before it parks).
+ *                       waits on reader_sem (writer preference). Like
+ *                       Go, it parks at once: spinning for the unit was
+ *                       measured slower (config_rwmutex 499 vs 315 ns).
  * When a writer announces itself, the r readers active at that moment are
  * added to reader_wait; each of them, leaving, decrements it, and the last
  * one releases writer_sem, on which the writer waits. Readers that arrive
@@ -24,19 +25,6 @@
 
 #define MAX_READERS (1 << 30)
 
-/* Takes the unit that is owed to us on q: a writer's Unlock gives one to
- * each reader counted while it was pending or active, the last departing
- * reader one to the pending writer. Those sections are usually short, so
- * first spin a little (as the mutex does) until the unit is there: taking
- * it then does not park, and spares both workers a sleep and a wake-up.
- * Go parks at once; the units, and so correctness, are the same. */
-static void sem_wait_spin(goc__waitq *q, const char *reason)
-{
-    for (int i = 0; !__atomic_load_n(&q->count, __ATOMIC_RELAXED) && goc__sync_can_spin(i); i++)
-        goc__sync_spin();
-    goc__semacquire1(q, false, reason);
-}
-
 void goc_rwmutex_init(goc_rwmutex *rw) { *rw = (goc_rwmutex)GOC_RWMUTEX_INIT; }
 
 void goc_rwmutex_rlock(goc_rwmutex *rw)
@@ -44,7 +32,7 @@ void goc_rwmutex_rlock(goc_rwmutex *rw)
     goc__thread_touch();
     if (__atomic_add_fetch(&rw->reader_count, 1, __ATOMIC_ACQ_REL) < 0)
         /* A writer is pending: wait for it. */
-        sem_wait_spin(&rw->reader_sem, "sync.RWMutex.RLock");
+        goc__semacquire1(&rw->reader_sem, false, "sync.RWMutex.RLock");
     goc__race_acquire(&rw->reader_sem);
 }
 
@@ -88,7 +76,7 @@ void goc_rwmutex_lock(goc_rwmutex *rw)
     int32_t r = __atomic_sub_fetch(&rw->reader_count, MAX_READERS, __ATOMIC_ACQ_REL) + MAX_READERS;
     /* Wait for active readers. */
     if (r != 0 && __atomic_add_fetch(&rw->reader_wait, r, __ATOMIC_ACQ_REL) != 0)
-        sem_wait_spin(&rw->writer_sem, "sync.RWMutex.Lock");
+        goc__semacquire1(&rw->writer_sem, false, "sync.RWMutex.Lock");
     goc__race_acquire(&rw->reader_sem);
     goc__race_acquire(&rw->writer_sem);
 }
