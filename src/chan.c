@@ -483,8 +483,17 @@ static __attribute__((noinline)) int chan_try_recv(goc_chan *c, void *out)
 /* As goc_chan_try_send. */
 int goc_chan_try_recv(goc_chan *c, void *out)
 {
-    if (c && goc__chan_nbrecv_blocks(c))
-        return -EAGAIN;
+    /* Also in the leaf: a closed, drained channel whose zero value nobody
+     * wants (a poll of ctx.Done() once cancelled), as chanrecv's fast
+     * path answers it. */
+    if (c && goc__chan_empty(c)) {
+        if (!atomic_load_explicit(&c->closed, memory_order_acquire))
+            return -EAGAIN;
+        if (!out && goc__chan_empty(c)) {
+            goc__race_acquire(c);
+            return GOC_CHAN_CLOSED;
+        }
+    }
     return chan_try_recv(c, out);
 }
 

@@ -248,6 +248,28 @@ static void nbrr_body(void *arg)
     goc_waitgroup_done(&s->wg);
 }
 
+/* try_recv on a closed channel, with and without somewhere to put the
+ * value: what is still buffered comes first, then the closed answer. */
+TEST(try_recv_after_close)
+{
+    for (size_t cap = 0; cap <= 2; cap += 2) {
+        goc_chan *c = goc_chan_make(sizeof(int), cap);
+        CHECK(goc_chan_try_recv(c, NULL) == -EAGAIN);
+        for (int i = 1; i <= (int)cap; i++)
+            CHECK(goc_chan_try_send(c, &i) == GOC_CHAN_OK);
+        goc_chan_close(c);
+        int v = -1;
+        if (cap) {
+            CHECK(goc_chan_try_recv(c, NULL) == GOC_CHAN_OK); /* the 1, dropped */
+            CHECK(goc_chan_try_recv(c, &v) == GOC_CHAN_OK && v == 2);
+        }
+        CHECK(goc_chan_try_recv(c, NULL) == GOC_CHAN_CLOSED);
+        v = -1;
+        CHECK(goc_chan_try_recv(c, &v) == GOC_CHAN_CLOSED && v == 0);
+        goc_chan_release(c);
+    }
+}
+
 TEST(TestNonblockRecvRace)
 {
     int n = SCALE(10000);
@@ -1520,6 +1542,7 @@ static int run_all(int argc, char **argv)
     (void)argc;
     (void)argv;
     RUN(TestChan);
+    RUN(try_recv_after_close);
     RUN(TestNonblockRecvRace);
     RUN(TestSelfSelect);
     RUN(TestSelectStress);
