@@ -182,12 +182,19 @@ static int lock_slow(goc_mutex *m, goc_ctx *ctx)
         if (old & STARVING) {
             /* Handed to us in starvation mode: the state says unlocked with
              * us counted as a waiter; fix both up. */
-            if ((old & (LOCKED | WOKEN)) || (old >> WAITER_SHIFT) == 0)
-                goc__fatal("sync: inconsistent mutex state");
-            int32_t delta = LOCKED - (1 << WAITER_SHIFT);
-            if (!starving || (old >> WAITER_SHIFT) == 1)
-                delta -= STARVING; /* leave starvation mode */
-            __atomic_add_fetch(&m->state, delta, __ATOMIC_ACQ_REL);
+            /* A CAS, not an add: a cancelled waiter may leave the count
+             * meanwhile, and whether we are the last one decides whether
+             * starvation mode ends (an add from a stale count once left
+             * STARVING set on a mutex nobody waited for). */
+            for (;;) {
+                if ((old & (LOCKED | WOKEN)) || (old >> WAITER_SHIFT) == 0)
+                    goc__fatal("sync: inconsistent mutex state");
+                int32_t new = old + LOCKED - (1 << WAITER_SHIFT);
+                if (!starving || (old >> WAITER_SHIFT) == 1)
+                    new &= ~STARVING; /* leave starvation mode */
+                if (cas_state(m, &old, new))
+                    break;
+            }
             break;
         }
         awoke = true;
