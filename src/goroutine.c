@@ -2,7 +2,8 @@
  * the descriptors of plain threads that use goc.
  *
  * A goroutine runs goc__gentry on its own stack: its function, then its
- * deferred calls (last deferred first), then goc__sched_goexit, which
+ * deferred calls (last deferred first), then, for goc_waitgroup_go, the
+ * Done of the WaitGroup it carries (g->done_wg), then goc__sched_goexit, which
  * switches away for good; the next context on the P frees its stack.
  * goc_exit runs the deferred calls and takes the same way out, abandoning
  * the frames in between.

@@ -24,6 +24,16 @@
  * can lock the mutex many times in a row); starvation mode bounds the tail
  * latency.
  *
+ * Giving up (goc_mutex_lock_ctx). Unlike Go's, a counted waiter may leave:
+ * once its context ends it withdraws from sema (sema.c decides, under the
+ * queue's lock, whether it was released or withdrew) and then from the
+ * count (withdraw). Where the count says a unit is already on its way to
+ * it (normal mode and an Unlock counted it off with WOKEN; starvation mode,
+ * unlocked, it the only waiter) it takes that unit instead and goes on as a
+ * woken waiter. Because waiters can leave, every decision that depends on
+ * the count (leaving starvation mode on a hand-off) is a CAS on the state
+ * that read it, never an add computed from an earlier load.
+ *
  * Spinning: only on a multicore machine (more than one worker), at most
  * four rounds of 30 pauses, and only while the spinner's own run queue is
  * empty: a cooperative scheduler must not let queued goroutines wait on a

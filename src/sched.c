@@ -735,18 +735,10 @@ void goc__ready(goc_g *g)
         goc__fatal("goc__ready of a goroutine that is not waiting");
     atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
     goc_p *p = goc__getp();
-    if (p && st_enter(p)) {
-        /* One P: runq_put's runnext swap with plain stores, and no idle P
-         * to wake. */
-        goc_g *old = atomic_load_explicit(&p->runnext, memory_order_relaxed);
-        atomic_store_explicit(&p->runnext, g, memory_order_relaxed);
-        if (old)
-            runq_put_ring(p, old);
-        st_exit(p);
-        return;
-    }
     if (p) {
         runq_put(p, g, true);
+        if (atomic_load_explicit(&sched.single, memory_order_relaxed))
+            return; /* one P, and it is running: no idle P to wake */
     } else {
         goc__thread_g(); /* a thread that wakes goroutines is one goc sees */
         globq_put(g);

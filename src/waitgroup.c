@@ -7,11 +7,14 @@
  * and releases exactly that many waiters; the state must not change
  * meanwhile, which is what Go's misuse panics check.
  *
+ * goc_waitgroup_go allocates nothing: the goroutine carries the WaitGroup
+ * (goroutine.c, g->done_wg) and calls Done after its last deferred call,
+ * on goc_exit too, as `defer wg.Done()` would.
+ *
  * Happens-before: every Done publishes to the Wait that returns (TSan is
  * told through race_release/race_acquire on the WaitGroup).
  */
 #include <errno.h>
-#include <stdlib.h>
 
 #include "goc/sync.h"
 #include "internal.h"
