@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "test.h"
+#include "hang.h"
 
 static goc_listener *listen_local(void)
 {
@@ -467,44 +468,18 @@ TEST(close_while_waiting)
 
 TEST(dial_timeout)
 {
-    /* A listener that never accepts, with a backlog of 0: once its queue
-     * is full, the kernel drops further SYNs and a connect hangs. */
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    CHECK(listen(lfd, 0) == 0);
-    CHECK(getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
-    goc_conn *fill[8];
-    int nfill = 0, rc = 0;
-    bool hung = false;
-    /* Fill the queue with short dials until one times out. */
-    while (nfill < 8) {
-        goc_conn *c;
-        rc = goc_dial_timeout("tcp", addr, 200 * GOC_MILLISECOND, &c);
-        if (rc == -ETIMEDOUT) {
-            hung = true;
-            break;
-        }
-        CHECK(rc == 0);
-        if (rc != 0)
-            break;
-        fill[nfill++] = c;
-    }
-    if (!hung) {
+    struct hang h;
+    hang_open(&h);
+    if (!h.hung) {
         fprintf(stderr, "  loopback never left a connect hanging: dial timeout untested\n");
     } else {
-        CHECK(nfill >= 1);
+        CHECK(h.nfill >= 1);
         /* Plain goc_dial_timeout again, short: times out, fast. */
         goc_conn *c = NULL;
-        CHECK(goc_dial_timeout("tcp", addr, 10 * GOC_MILLISECOND, &c) == -ETIMEDOUT);
+        CHECK(goc_dial_timeout("tcp", h.addr, 10 * GOC_MILLISECOND, &c) == -ETIMEDOUT);
         CHECK(c == NULL);
     }
-    for (int i = 0; i < nfill; i++)
-        goc_conn_close(fill[i]);
-    close(lfd);
+    hang_close(&h);
 }
 
 /* ---- Errors ---- */

@@ -17,6 +17,7 @@
 #include "context.h"
 #include "internal.h"
 #include "leak.h"
+#include "hang.h"
 
 /* ---- A call run in a goroutine of its own ---- */
 
@@ -228,21 +229,29 @@ TEST(fd_wait_ctx)
 
 /* ---- goc_accept_ctx ---- */
 
+/* k's call (accept or dial), parked, ends by a cancel, then by a 5 ms
+ * deadline, each time with a fresh child of root and no result. */
+static void cancel_then_deadline(struct call *k, goc_ctx *root)
+{
+    k->ctx = goc_with_cancel(root);
+    CHECK(park_then_end(k, true) == -ECANCELED);
+    CHECK(k->out == NULL);
+    goc_ctx_release(k->ctx);
+
+    k->ctx = goc_with_timeout(root, 5 * GOC_MILLISECOND);
+    CHECK(park_then_end(k, false) == -ETIMEDOUT);
+    CHECK(k->out == NULL);
+    goc_ctx_release(k->ctx);
+}
+
 TEST(accept_ctx)
 {
     char addr[GOC_ADDRSTRLEN];
     goc_listener *l = listen_local(addr);
     goc_ctx *root = goc_with_cancel(goc_background());
 
-    struct call k = {.op = OP_ACCEPT, .l = l, .ctx = goc_with_cancel(root)};
-    CHECK(park_then_end(&k, true) == -ECANCELED);
-    CHECK(k.out == NULL);
-    goc_ctx_release(k.ctx);
-
-    k.ctx = goc_with_timeout(root, 5 * GOC_MILLISECOND);
-    CHECK(park_then_end(&k, false) == -ETIMEDOUT);
-    CHECK(k.out == NULL);
-    goc_ctx_release(k.ctx);
+    struct call k = {.op = OP_ACCEPT, .l = l};
+    cancel_then_deadline(&k, root);
 
     /* The listener is still usable: a live context gets the connection. */
     k.ctx = goc_with_cancel(root);
@@ -598,51 +607,18 @@ TEST(dial_ctx)
 
 TEST(dial_ctx_hanging_connect)
 {
-    /* A listener that never accepts, with a backlog of 0: once its queue
-     * is full, the kernel drops further SYNs and a connect hangs (as in
-     * net_test's dial_timeout). */
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    CHECK(listen(lfd, 0) == 0);
-    CHECK(getsockname(lfd, (struct sockaddr *)&sa, &len) == 0);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
-    goc_conn *fill[8];
-    int nfill = 0;
-    bool hung = false;
-    while (nfill < 8) {
-        goc_conn *c;
-        int rc = goc_dial_timeout("tcp", addr, 200 * GOC_MILLISECOND, &c);
-        if (rc == -ETIMEDOUT) {
-            hung = true;
-            break;
-        }
-        CHECK(rc == 0);
-        if (rc != 0)
-            break;
-        fill[nfill++] = c;
-    }
-    if (!hung) {
+    struct hang h;
+    hang_open(&h);
+    if (!h.hung) {
         fprintf(stderr, "  loopback never left a connect hanging: dial_ctx's connect untested\n");
     } else {
         goc_ctx *root = goc_with_cancel(goc_background());
-        struct call k = {.op = OP_DIAL, .addr = addr, .ctx = goc_with_cancel(root)};
-        CHECK(park_then_end(&k, true) == -ECANCELED);
-        CHECK(k.out == NULL);
-        goc_ctx_release(k.ctx);
-
-        k.ctx = goc_with_timeout(root, 5 * GOC_MILLISECOND);
-        CHECK(park_then_end(&k, false) == -ETIMEDOUT);
-        CHECK(k.out == NULL);
-        goc_ctx_release(k.ctx);
+        struct call k = {.op = OP_DIAL, .addr = h.addr};
+        cancel_then_deadline(&k, root);
         CHECK(no_children(root));
         goc_ctx_release(root);
     }
-    for (int i = 0; i < nfill; i++)
-        goc_conn_close(fill[i]);
-    close(lfd);
+    hang_close(&h);
 }
 
 /* A name lookup cannot be interrupted: the dial returns when its context
