@@ -53,10 +53,14 @@ TEST(sleep_precision_submillisecond)
         CHECK(over[N / 2] < 600 * GOC_MICROSECOND);
 }
 
-TEST(timers_fire_in_order)
+/* Deadlines 1..N ms, armed in a scrambled order; each fires once, no
+ * earlier than its deadline. With one runner for the heap (one worker, no
+ * monitor) the fire times also follow the deadlines; with several, Go
+ * promises no such order and neither does goc: an idle worker may fire a
+ * later timer of a busy worker's heap with a clock read before the busy
+ * worker's own fire of an earlier one (seen under qemu-user). */
+static void arm_and_receive(bool ordered)
 {
-    /* Deadlines 1..N ms, armed in a scrambled order; each fires once, no
-     * earlier than its deadline, and the fire times follow the deadlines. */
     enum { N = 40 };
     goc_timer *t[N];
     int64_t start = goc_now(), due[N];
@@ -70,7 +74,8 @@ TEST(timers_fire_in_order)
         int64_t fired = 0;
         CHECK(goc_chan_recv(goc_timer_chan(t[i]), &fired));
         CHECK(fired >= due[i]);
-        CHECK(fired >= prev);
+        if (ordered)
+            CHECK(fired >= prev);
         prev = fired;
     }
     for (int i = 0; i < N; i++) {
@@ -80,6 +85,24 @@ TEST(timers_fire_in_order)
         goc_timer_free(t[i]);
     }
     CHECK(goc_now() - start >= N * GOC_MILLISECOND);
+}
+
+static int sc_timers_in_order(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    arm_and_receive(true);
+    return test_failures_now ? 1 : 0;
+}
+
+TEST(timers_fire_in_order)
+{
+    arm_and_receive(false);
+    char out[4096];
+    int st = run_child("inorder", (const char *const[]){"GOC_MAXPROCS=1", "GOC_SYSMON=0", NULL},
+                       out, sizeof out);
+    if (st != 0)
+        fprintf(stderr, "%s", out);
+    CHECK(st == 0);
 }
 
 TEST(stop_leaves_no_stale_value)
@@ -472,5 +495,7 @@ int main(int argc, char **argv)
     test_self = argv[0];
     if (argc > 1 && !strcmp(argv[1], "sleepdead"))
         return goc_main(sc_sleep_forever_deadlock, argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "inorder"))
+        return goc_main(sc_timers_in_order, argc, argv);
     return goc_main(run_all, argc, argv);
 }
