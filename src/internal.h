@@ -202,6 +202,7 @@ typedef struct goc_p {
     _Atomic uint32_t wake;      /* futex word: 1 when told to look for work */
     bool spare;                 /* a monitor-started extra P (sched.c, sysmon) */
     _Atomic bool dormant;       /* a spare that is not in use */
+    _Atomic int tid;            /* its thread's id, for the monitor (0 until known) */
 
     /* Caches owned by this P (stack.c, goroutine.c). */
     goc_g *gfree;               /* dead Gs with their default-size stacks */

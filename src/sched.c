@@ -39,7 +39,10 @@
  * sleep, a library's blocking call) or compute for a long time: its P then
  * makes no progress, and what is queued behind it waits. A monitor thread
  * samples every P's schedtick; a P that has not moved for STUCK_NS while
- * work waits (its queue, its timers, the global queue, I/O) gets help: an
+ * work waits (its queue, its timers, the global queue, I/O), and whose
+ * thread had the CPU or blocked meanwhile rather than waiting for a CPU
+ * (the kernel's schedstat tells; a descheduled thread is no goroutine's
+ * doing, and a spare would not help it), gets help: an
  * idle P is woken to take the work, or, when every P is busy, a spare P is
  * put in use, with a thread of its own, as Go hands a P blocked in a
  * system call to another M. The stuck goroutine keeps its P and goes on
@@ -1156,10 +1159,39 @@ static bool spare_start(void)
     return true;
 }
 
+/* What the monitor knows of one P: its schedtick when it last moved, and
+ * when that was; and, once it has stopped moving, how long its thread had
+ * waited for a CPU when the monitor first saw it stopped (-2: not read
+ * yet, -1: unknown), and when that was read. */
+struct watch {
+    uint32_t tick;
+    int64_t since;
+    int64_t runq_wait, runq_wait_at;
+    bool stuck;
+};
+
+/* p has not moved for STUCK_NS: is a goroutine holding it (computing, or
+ * blocked in a call goc cannot see)? Not if its thread spent most of that
+ * time waiting for a CPU: on a loaded machine, or a VM whose CPU was
+ * stolen, a spare would only compete for the same CPUs, and would end a
+ * one-worker program's single-P mode for good. */
+static bool held_by_goroutine(goc_p *p, struct watch *w, int64_t now)
+{
+    if (w->runq_wait < 0)
+        return true;
+    int64_t rw = goc__os_thread_runq_wait(atomic_load_explicit(&p->tid, memory_order_relaxed));
+    if (rw < 0 || rw - w->runq_wait < (now - w->runq_wait_at) / 2)
+        return true;
+    /* Descheduled: look again over the next STUCK_NS. */
+    w->since = now;
+    w->runq_wait = rw;
+    w->runq_wait_at = now;
+    return false;
+}
+
 /* One look at every P (see "The monitor" in the file comment). Returns
- * whether any P was busy. last/since: each P's schedtick when it last
- * moved, and when that was. */
-static bool sysmon_look(uint32_t *last, int64_t *since)
+ * whether any P was busy. */
+static bool sysmon_look(struct watch *watch)
 {
     int64_t now = goc__nanotime();
     int n = goc__sched_nallp();
@@ -1167,17 +1199,27 @@ static bool sysmon_look(uint32_t *last, int64_t *since)
     bool busy = false, work = false;
     for (int i = 0; i < n; i++) {
         goc_p *p = &sched.allp[i];
+        struct watch *w = &watch[i];
         uint32_t tick = atomic_load_explicit(&p->schedtick, memory_order_relaxed);
         bool idle = atomic_load_explicit(&p->dormant, memory_order_relaxed) ||
                     __atomic_load_n(&p->idle, __ATOMIC_RELAXED);
-        if (idle || tick != last[i]) {
-            last[i] = tick;
-            since[i] = now;
+        if (idle || tick != w->tick) {
+            w->tick = tick;
+            w->since = now;
+            w->runq_wait = -2;
+            w->stuck = false;
             busy |= !idle;
             continue;
         }
         busy = true;
-        if (now - since[i] < STUCK_NS)
+        if (w->runq_wait == -2) {
+            w->runq_wait =
+                goc__os_thread_runq_wait(atomic_load_explicit(&p->tid, memory_order_relaxed));
+            w->runq_wait_at = now;
+        }
+        if (now - w->since < STUCK_NS)
+            continue;
+        if (!w->stuck && !(w->stuck = held_by_goroutine(p, w, now)))
             continue;
         nstuck++;
         if (!runq_empty(p) || atomic_load_explicit(&p->timer0, memory_order_relaxed) <=
@@ -1206,10 +1248,8 @@ static bool sysmon_look(uint32_t *last, int64_t *since)
 static void *sysmon_main(void *arg)
 {
     (void)arg;
-    size_t max = (size_t)(sched.nprocs + MAX_SPARE);
-    uint32_t *last = calloc(max, sizeof *last);
-    int64_t *since = calloc(max, sizeof *since);
-    if (!last || !since)
+    struct watch *watch = calloc((size_t)(sched.nprocs + MAX_SPARE), sizeof *watch);
+    if (!watch)
         goc__fatal("out of memory starting the monitor");
     int64_t delay = SYSMON_TICK_NS;
     for (;;) {
@@ -1218,10 +1258,9 @@ static void *sysmon_main(void *arg)
         }
         if (atomic_load_explicit(&sched.stopping, memory_order_acquire))
             break;
-        delay = sysmon_look(last, since) ? SYSMON_TICK_NS : SYSMON_IDLE_NS;
+        delay = sysmon_look(watch) ? SYSMON_TICK_NS : SYSMON_IDLE_NS;
     }
-    free(last);
-    free(since);
+    free(watch);
     return NULL;
 }
 
@@ -1231,6 +1270,7 @@ static void *worker_main(void *arg)
 {
     goc_p *p = arg;
     tls_p = p;
+    atomic_store_explicit(&p->tid, goc__os_gettid(), memory_order_relaxed);
     goc__thread_known = true;
     goc_g *g0 = &p->g0;
     g0->flags = G_SYSTEM;

@@ -4,33 +4,25 @@
  * output, where it is deterministic, and their point where it is timing
  * (the singleflight demo: a second of queries without it, far fewer
  * queries with it). */
-#include <libgen.h>
-
-#include "test.h"
+#include "proc.h" /* first: it defines _GNU_SOURCE */
 
 static char out[1 << 16];
 
-/* Runs examples/<name> from the build tree; its stdout in out. Returns
- * its exit status (-1 if it could not be run). */
+/* Runs examples/<name> from this build, as tests/proc.h runs a child (a
+ * hung one is killed by its watchdog); its output, stdout and stderr
+ * together, in out. Returns its exit status (-1 if it could not be
+ * started). */
 static int run_example(const char *name)
 {
-    char self[4096], cmd[8192];
-    snprintf(self, sizeof self, "%s", test_self);
-    snprintf(cmd, sizeof cmd, "%s/../examples/%s", dirname(self), name);
-    const char *runner = getenv("GOC_TEST_RUNNER");
-    char full[8300];
-    snprintf(full, sizeof full, "%s%s%s", runner && *runner ? runner : "",
-             runner && *runner ? " " : "", cmd);
-    fflush(NULL);
-    FILE *p = popen(full, "r");
+    out[0] = 0;
+    struct proc *p = proc_spawn(name, NULL, &(struct proc_opts){.merge_output = true});
     if (!p)
         return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
+    size_t n = proc_read_lines(p->out_lines, out, sizeof out);
+    int st = proc_wait(p);
     if (st != 0 || n == 0)
         fprintf(stderr, "%s: status %d, output:\n%s\n", name, st, out);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return st;
 }
 
 static int count_lines(const char *s, const char *line)
@@ -128,6 +120,9 @@ TEST(memo_monitor)
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
+    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "tracker",
+                                 "singleflight", "memo_monitor")))
+        return 1;
     RUN(ctx_errcancel);
     RUN(ctx_gen);
     RUN(tracker);

@@ -1,6 +1,7 @@
 /* linux.c: the operating-system interface of os.h on Linux. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/membarrier.h>
 #include <linux/futex.h>
@@ -266,6 +267,30 @@ void goc__os_membarrier(void)
 size_t goc__os_page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+int goc__os_gettid(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+int64_t goc__os_thread_runq_wait(int tid)
+{
+    /* schedstat: time on the CPU, time waiting on a run queue, slices. */
+    char path[64], buf[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    unsigned long long oncpu, waiting;
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    if (sscanf(buf, "%llu %llu", &oncpu, &waiting) != 2)
+        return -1;
+    return (int64_t)waiting;
 }
 
 void *goc__os_fault_sp(const void *ucontext)

@@ -62,6 +62,13 @@ size_t goc__os_page_size(void);
 int goc__os_membarrier_usable(void);
 void goc__os_membarrier(void);
 
+/* The calling thread's id, and how long (ns) thread tid of this process has
+ * spent runnable but waiting for a CPU since it started (-1 if the kernel
+ * does not say): what tells a thread that is descheduled, on a loaded
+ * machine or a VM whose CPU was stolen, from one that computes or blocks. */
+int goc__os_gettid(void);
+int64_t goc__os_thread_runq_wait(int tid);
+
 /* The stack pointer of the context a signal interrupted (NULL if unknown). */
 void *goc__os_fault_sp(const void *ucontext);
 
