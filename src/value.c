@@ -3,9 +3,10 @@
  * for its safety is spelled out).
  *
  * v->cur is the current value, published with an atomic exchange. v->dom
- * (allocated on first use) holds, per worker plus one for plain threads, a
- * pair of reader counters, one per epoch parity, each on its own cache
- * line, and two limbo lists of replaced values.
+ * (allocated on first use) holds one slot per worker plus one for plain
+ * threads, each on its own cache line: a pair of reader counters, one per
+ * epoch parity, and, under the slot's spin lock, the values replaced
+ * through it (two limbo lists, by epoch parity) and spare list nodes.
  *
  *   load      without free_fn: an acquire load of cur, nothing else.
  *             With free_fn: e = epoch; counter[slot][e & 1] += 1 (seq_cst); re-check the
@@ -13,18 +14,24 @@
  *             slot and parity, so the release may run on another worker.
  *   release   counter[slot][parity] -= 1.
  *   store     without free_fn: a release store of cur, nothing else.
- *             With free_fn, inside a guard of its own: exchange cur, push
- *             the old value on limbo[epoch & 1] (epoch read after the
- *             exchange), leave; every 32nd store then tries to reclaim.
+ *             With free_fn, inside a guard of its own, under its slot's
+ *             lock: exchange cur, push the old value on the slot's
+ *             limbo[epoch & 1] (epoch read after the exchange) in a node
+ *             taken from the slot's spares (malloc'd when there are none);
+ *             every 32nd store through a slot then tries to reclaim.
  *   reclaim   under dom's spin lock (a store that finds it taken moves
- *             on): while the counters of parity (e-1) & 1 sum to zero, free
- *             limbo[(e-1) & 1] and advance the epoch, at most twice.
+ *             on): while the counters of parity (e-1) & 1 sum to zero, take
+ *             every slot's limbo[(e-1) & 1] and advance the epoch, at most
+ *             twice; then free the values, the nodes going back to the
+ *             reclaimer's slot as spares (at most SPARE_MAX kept).
  *   goc_value_reclaim: the same, waiting for the lock.
  *   destroy   frees whatever is left.
  * So a replaced value is freed some stores after its last reader let go
- * (within about 64 stores while readers come and go), or at destroy; a
- * reader that holds a value for long holds back the frees behind it, never
- * a store or another reader.
+ * (within about 64 stores through its slot while readers come and go), or
+ * at destroy; a reader that holds a value for long holds back the frees
+ * behind it, never a store or another reader. A store touches only its
+ * own slot's line besides cur and the read-mostly epoch, and in the
+ * steady state allocates nothing of its own.
  *
  * Readers on different workers touch only their own counters and the
  * read-mostly cur and epoch words; a reader may hold a value across parks
@@ -49,18 +56,25 @@ typedef struct retired {
     void *ptr;
 } retired;
 
-struct counter {
+/* Per worker, and one for plain threads. n: read by the reclaimer without
+ * the lock; the rest under lock (limbo is also peeked at without it). */
+struct slot {
     _Atomic int64_t n[2];
+    goc_spinlock lock;
+    uint32_t nstores, nspare;
+    _Atomic(retired *) limbo[2];
+    retired *tail[2]; /* of each limbo list, for the reclaimer's splice */
+    retired *spare;
 } __attribute__((aligned(64)));
+
+#define SPARE_MAX 256 /* nodes a slot keeps for reuse */
 
 typedef struct dom {
     _Atomic uint64_t epoch;
     uint32_t nslots;
     char reclaim_sync;
-    _Atomic(retired *) limbo[2] __attribute__((aligned(64)));
-    goc_spinlock lock;
-    _Atomic uint32_t nstores;
-    struct counter slots[];
+    goc_spinlock lock; /* one reclaimer at a time */
+    struct slot slots[];
 } dom;
 
 void goc_value_init(goc_value *v, void (*free_fn)(void *ptr))
@@ -72,7 +86,7 @@ static dom *dom_slow(goc_value *v)
 {
     goc__sched_start();
     uint32_t n = (uint32_t)goc__sched_nprocs() + 1;
-    size_t size = sizeof(dom) + n * sizeof(struct counter);
+    size_t size = sizeof(dom) + n * sizeof(struct slot);
     size = (size + 63) & ~(size_t)63;
     dom *d = aligned_alloc(64, size);
     if (!d)
@@ -96,7 +110,8 @@ static inline dom *get_dom(goc_value *v)
     return likely(d != NULL) ? d : dom_slow(v);
 }
 
-static inline void enter(dom *d, goc_value_ref *ref)
+/* The caller's slot: its worker's, or the plain threads' one. */
+static inline uint32_t my_slot(dom *d)
 {
     goc_p *p = goc__getp();
     uint32_t slot = d->nslots - 1;
@@ -105,7 +120,13 @@ static inline void enter(dom *d, goc_value_ref *ref)
         if (unlikely(slot >= d->nslots - 1))
             slot %= d->nslots - 1;
     }
-    struct counter *c = &d->slots[slot];
+    return slot;
+}
+
+static inline void enter(dom *d, goc_value_ref *ref)
+{
+    uint32_t slot = my_slot(d);
+    struct slot *c = &d->slots[slot];
     for (;;) {
         uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
         atomic_fetch_add_explicit(&c->n[e & 1], 1, memory_order_seq_cst);
@@ -126,28 +147,49 @@ static inline void leave(dom *d, goc_value_ref *ref)
     ref->version = NULL;
 }
 
-static void free_list(goc_value *v, dom *d, retired *r)
+/* Frees the values of list r; its nodes go back to slot s as spares (NULL:
+ * freed too). */
+static void free_list(goc_value *v, dom *d, retired *r, struct slot *s)
 {
     if (!r)
         return;
     goc__race_acquire(&d->reclaim_sync);
     goc__race_acquire(v);
+    retired *last = r;
+    uint32_t n = 0;
+    for (retired *x = r; x; x = x->next) {
+        v->free_fn(x->ptr);
+        last = x;
+        n++;
+    }
+    if (s) {
+        goc__spin_lock(&s->lock);
+        if (s->nspare + n <= SPARE_MAX) {
+            last->next = s->spare;
+            s->spare = r;
+            s->nspare += n;
+            r = NULL;
+        }
+        goc__spin_unlock(&s->lock);
+    }
     while (r) {
         retired *next = r->next;
-        v->free_fn(r->ptr);
         free(r);
         r = next;
     }
 }
 
-static inline bool limbo_empty(dom *d)
+static bool limbo_empty(dom *d)
 {
-    return !atomic_load_explicit(&d->limbo[0], memory_order_relaxed) &&
-           !atomic_load_explicit(&d->limbo[1], memory_order_relaxed);
+    for (uint32_t i = 0; i < d->nslots; i++)
+        if (atomic_load_explicit(&d->slots[i].limbo[0], memory_order_relaxed) ||
+            atomic_load_explicit(&d->slots[i].limbo[1], memory_order_relaxed))
+            return false;
+    return true;
 }
 
-/* Under d->lock: one grace period if parity (e-1) drained; returns the list
- * it freed up, appended to *out. */
+/* Under d->lock: one grace period if parity (e-1) drained; the values it
+ * freed up are prepended to *out. */
 static bool advance_locked(dom *d, retired **out)
 {
     uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
@@ -157,32 +199,44 @@ static bool advance_locked(dom *d, retired **out)
         sum += atomic_load_explicit(&d->slots[i].n[old], memory_order_seq_cst);
     if (sum != 0)
         return false;
-    retired *l = atomic_exchange_explicit(&d->limbo[old], NULL, memory_order_acquire);
-    atomic_store_explicit(&d->epoch, e + 1, memory_order_seq_cst);
-    while (l) {
-        retired *next = l->next;
-        l->next = *out;
-        *out = l;
-        l = next;
+    for (uint32_t i = 0; i < d->nslots; i++) {
+        struct slot *s = &d->slots[i];
+        if (!atomic_load_explicit(&s->limbo[old], memory_order_relaxed))
+            continue;
+        goc__spin_lock(&s->lock);
+        retired *l = atomic_exchange_explicit(&s->limbo[old], NULL, memory_order_relaxed);
+        retired *t = s->tail[old];
+        s->tail[old] = NULL;
+        goc__spin_unlock(&s->lock);
+        if (l) {
+            t->next = *out;
+            *out = l;
+        }
     }
+    atomic_store_explicit(&d->epoch, e + 1, memory_order_seq_cst);
     return true;
 }
 
-/* Every RECLAIM_EVERY-th store tries to complete grace periods: frees are
- * batched, so that a store rarely scans the counters or flips the epoch
- * (which every reader then has to fetch again). */
-#define RECLAIM_EVERY 32
-
-static void try_reclaim(goc_value *v, dom *d)
+/* Completes up to two grace periods (wait: for the reclaim lock, else give
+ * up if someone else is at it) and frees what they free up, the nodes going
+ * to slot s. */
+static void reclaim(goc_value *v, dom *d, struct slot *s, bool wait)
 {
-    if (!goc__spin_trylock(&d->lock))
-        return; /* someone else is at it */
+    if (wait)
+        goc__spin_lock(&d->lock);
+    else if (!goc__spin_trylock(&d->lock))
+        return;
     retired *list = NULL;
     for (int i = 0; i < 2 && !limbo_empty(d) && advance_locked(d, &list); i++)
         ;
     goc__spin_unlock(&d->lock);
-    free_list(v, d, list);
+    free_list(v, d, list, s);
 }
+
+/* Every RECLAIM_EVERY-th store through a slot tries to complete grace
+ * periods: frees are batched, so that a store rarely scans the counters or
+ * flips the epoch (which every reader then has to fetch again). */
+#define RECLAIM_EVERY 32
 
 int goc_value_store(goc_value *v, void *p)
 {
@@ -196,28 +250,42 @@ int goc_value_store(goc_value *v, void *p)
     dom *d = get_dom(v);
     if (!d)
         return -ENOMEM;
-    retired *r = NULL;
-    if (v->free_fn && !(r = malloc(sizeof *r)))
-        return -ENOMEM;
     goc_value_ref g;
     enter(d, &g);
+    struct slot *s = &d->slots[g.slot];
+    goc__spin_lock(&s->lock);
+    retired *r = s->spare;
+    if (likely(r)) {
+        s->spare = r->next;
+        s->nspare--;
+    } else {
+        goc__spin_unlock(&s->lock);
+        if (!(r = malloc(sizeof *r))) {
+            leave(d, &g);
+            return -ENOMEM;
+        }
+        goc__spin_lock(&s->lock);
+    }
     goc__race_release(v);
     void *old = __atomic_exchange_n(&v->cur, p, __ATOMIC_SEQ_CST);
-    if (r && old) {
+    bool reclaim_due = false;
+    if (old) {
         r->ptr = old;
         uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
-        _Atomic(retired *) *l = &d->limbo[e & 1];
-        retired *head = atomic_load_explicit(l, memory_order_relaxed);
-        do
-            r->next = head;
-        while (!atomic_compare_exchange_weak_explicit(l, &head, r, memory_order_release,
-                                                      memory_order_relaxed));
-        r = NULL;
+        r->next = atomic_load_explicit(&s->limbo[e & 1], memory_order_relaxed);
+        if (!r->next)
+            s->tail[e & 1] = r;
+        atomic_store_explicit(&s->limbo[e & 1], r, memory_order_relaxed);
+        reclaim_due = ++s->nstores % RECLAIM_EVERY == 0;
+    } else {
+        r->next = s->spare;
+        s->spare = r;
+        s->nspare++;
     }
-    free(r);
+    goc__spin_unlock(&s->lock);
     leave(d, &g);
-    if ((atomic_fetch_add_explicit(&d->nstores, 1, memory_order_relaxed) + 1) % RECLAIM_EVERY == 0)
-        try_reclaim(v, d);
+    if (reclaim_due)
+        reclaim(v, d, s, false);
     return 0;
 }
 
@@ -256,12 +324,7 @@ void goc_value_reclaim(goc_value *v)
     dom *d = __atomic_load_n((dom **)&v->dom, __ATOMIC_ACQUIRE);
     if (!d || !v->free_fn)
         return;
-    goc__spin_lock(&d->lock);
-    retired *list = NULL;
-    for (int i = 0; i < 2 && !limbo_empty(d) && advance_locked(d, &list); i++)
-        ;
-    goc__spin_unlock(&d->lock);
-    free_list(v, d, list);
+    reclaim(v, d, &d->slots[my_slot(d)], true);
 }
 
 void goc_value_destroy(goc_value *v)
@@ -271,9 +334,16 @@ void goc_value_destroy(goc_value *v)
     goc__race_acquire(v);
     if (d) {
         goc__race_acquire(d);
-        if (v->free_fn) {
-            free_list(v, d, atomic_exchange(&d->limbo[0], NULL));
-            free_list(v, d, atomic_exchange(&d->limbo[1], NULL));
+        for (uint32_t i = 0; i < d->nslots; i++) {
+            struct slot *s = &d->slots[i];
+            if (v->free_fn) {
+                free_list(v, d, atomic_exchange(&s->limbo[0], NULL), NULL);
+                free_list(v, d, atomic_exchange(&s->limbo[1], NULL), NULL);
+            }
+            for (retired *r = s->spare, *next; r; r = next) {
+                next = r->next;
+                free(r);
+            }
         }
         goc__race_acquire(&d->reclaim_sync);
         free(d);

@@ -184,12 +184,104 @@ TEST(value_plain_threads)
     CHECK(atomic_load(&freed) == atomic_load(&made));
 }
 
+/* A reader that holds a value while a thousand more are stored holds back
+ * every free behind it (the backlog outgrows the nodes a slot keeps for
+ * reuse); once it lets go, all of them are freed, and the nodes are reused
+ * by the next thousand stores. */
+TEST(value_long_reader)
+{
+    atomic_store(&freed, 0);
+    atomic_store(&made, 0);
+    goc_value v = GOC_VALUE_INIT(config_free);
+    CHECK(goc_value_store(&v, config_new(0)) == 0);
+    goc_value_ref r;
+    struct config *held = goc_value_load(&v, &r);
+    for (int i = 1; i <= 1000; i++)
+        CHECK(goc_value_store(&v, config_new(i)) == 0);
+    CHECK(atomic_load(&freed) == 0);
+    CHECK(held->a == 1 && held->gen == 0);
+    goc_value_release(&v, &r);
+    goc_value_reclaim(&v);
+    goc_value_reclaim(&v);
+    CHECK(atomic_load(&freed) == 1000);
+    for (int i = 1001; i <= 2000; i++)
+        CHECK(goc_value_store(&v, config_new(i)) == 0);
+    goc_value_reclaim(&v);
+    goc_value_reclaim(&v);
+    CHECK(atomic_load(&freed) == 2000);
+    goc_value_destroy(&v);
+    CHECK(atomic_load(&freed) == atomic_load(&made));
+}
+
+/* ---- Plain threads store while goroutines read ---- */
+
+struct twriter_ctx {
+    goc_value cfg;
+    atomic_int bad, writers_left;
+    goc_waitgroup readers;
+};
+
+static void twriter_reader(void *arg)
+{
+    struct twriter_ctx *c = arg;
+    while (atomic_load(&c->writers_left) > 0) {
+        goc_value_ref r;
+        struct config *cfg = goc_value_load(&c->cfg, &r);
+        if (!cfg || cfg->a != cfg->b || cfg->b != cfg->c || cfg->a != cfg->gen * 3 + 1)
+            atomic_fetch_add(&c->bad, 1);
+        goc_value_release(&c->cfg, &r);
+        goc_yield();
+    }
+    goc_waitgroup_done(&c->readers);
+}
+
+static void *twriter(void *arg)
+{
+    struct twriter_ctx *c = arg;
+    for (int i = 0; i < SCALE(2000); i++)
+        if (goc_value_store(&c->cfg, config_new(atomic_fetch_add(&next_gen, 1))) != 0)
+            atomic_fetch_add(&c->bad, 1);
+    atomic_fetch_sub(&c->writers_left, 1);
+    return NULL;
+}
+
+TEST(value_thread_writers)
+{
+    static struct twriter_ctx c;
+    memset(&c, 0, sizeof c);
+    atomic_store(&freed, 0);
+    atomic_store(&made, 0);
+    atomic_store(&next_gen, 1);
+    goc_value_init(&c.cfg, config_free);
+    CHECK(goc_value_store(&c.cfg, config_new(0)) == 0);
+    enum { NT = 3 };
+    atomic_store(&c.writers_left, NT);
+    int nr = 2 * goc_maxprocs(0);
+    goc_waitgroup_add(&c.readers, nr);
+    for (int i = 0; i < nr; i++)
+        CHECK(goc_go(twriter_reader, &c) > 0);
+    pthread_t th[NT];
+    for (int i = 0; i < NT; i++)
+        CHECK(pthread_create(&th[i], NULL, twriter, &c) == 0);
+    for (int i = 0; i < NT; i++)
+        pthread_join(th[i], NULL);
+    goc_waitgroup_wait(&c.readers);
+    CHECK(atomic_load(&c.bad) == 0);
+    goc_value_reclaim(&c.cfg);
+    goc_value_reclaim(&c.cfg);
+    CHECK(atomic_load(&freed) == atomic_load(&made) - 1);
+    goc_value_destroy(&c.cfg);
+    CHECK(atomic_load(&freed) == atomic_load(&made));
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     RUN(value_basic);
     RUN(value_copy_on_write_config);
     RUN(value_plain_threads);
+    RUN(value_long_reader);
+    RUN(value_thread_writers);
     return test_summary();
 }
 
