@@ -39,10 +39,10 @@
  * sleep, a library's blocking call) or compute for a long time: its P then
  * makes no progress, and what is queued behind it waits. A monitor thread
  * samples every P's schedtick; a P that has not moved for STUCK_NS while
- * work waits (its queue, its timers, the global queue, I/O), and whose
- * thread had the CPU or blocked meanwhile rather than waiting for a CPU
- * (the kernel's schedstat tells; a descheduled thread is no goroutine's
- * doing, and a spare would not help it), gets help: an
+ * work waits (its queue, its timers, the global queue, I/O), not
+ * counting time its thread spent waiting for a CPU (the kernel's
+ * schedstat tells; a descheduled thread is no goroutine's doing, and a
+ * spare would not help it), gets help: an
  * idle P is woken to take the work, or, when every P is busy, a spare P is
  * put in use, with a thread of its own, as Go hands a P blocked in a
  * system call to another M. The stuck goroutine keeps its P and goes on
@@ -1160,33 +1160,29 @@ static bool spare_start(void)
 }
 
 /* What the monitor knows of one P: its schedtick when it last moved, and
- * when that was; and, once it has stopped moving, how long its thread had
+ * when that was; once it has stopped moving, how long its thread had
  * waited for a CPU when the monitor first saw it stopped (-2: not read
- * yet, -1: unknown), and when that was read. */
+ * yet, -1: unknown); and whether it was found held by a goroutine. */
 struct watch {
     uint32_t tick;
     int64_t since;
-    int64_t runq_wait, runq_wait_at;
+    int64_t runq_wait;
     bool stuck;
 };
 
 /* p has not moved for STUCK_NS: is a goroutine holding it (computing, or
- * blocked in a call goc cannot see)? Not if its thread spent most of that
- * time waiting for a CPU: on a loaded machine, or a VM whose CPU was
- * stolen, a spare would only compete for the same CPUs, and would end a
- * one-worker program's single-P mode for good. */
+ * blocked in a call goc cannot see)? Only once its thread has had the CPU,
+ * or been blocked, for STUCK_NS since then: time it spent waiting for a
+ * CPU (a loaded machine, a VM whose CPU was stolen) is nobody's doing, a
+ * spare would only compete for the same CPUs, and it would end a
+ * one-worker program's single-P mode for good. A thread that computes on a
+ * loaded machine still gets there, later. */
 static bool held_by_goroutine(goc_p *p, struct watch *w, int64_t now)
 {
     if (w->runq_wait < 0)
         return true;
     int64_t rw = goc__os_thread_runq_wait(atomic_load_explicit(&p->tid, memory_order_relaxed));
-    if (rw < 0 || rw - w->runq_wait < (now - w->runq_wait_at) / 2)
-        return true;
-    /* Descheduled: look again over the next STUCK_NS. */
-    w->since = now;
-    w->runq_wait = rw;
-    w->runq_wait_at = now;
-    return false;
+    return rw < 0 || (now - w->since) - (rw - w->runq_wait) >= STUCK_NS;
 }
 
 /* One look at every P (see "The monitor" in the file comment). Returns
@@ -1212,11 +1208,9 @@ static bool sysmon_look(struct watch *watch)
             continue;
         }
         busy = true;
-        if (w->runq_wait == -2) {
+        if (w->runq_wait == -2)
             w->runq_wait =
                 goc__os_thread_runq_wait(atomic_load_explicit(&p->tid, memory_order_relaxed));
-            w->runq_wait_at = now;
-        }
         if (now - w->since < STUCK_NS)
             continue;
         if (!w->stuck && !(w->stuck = held_by_goroutine(p, w, now)))
