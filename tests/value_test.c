@@ -36,6 +36,32 @@ static struct config *config_new(long gen)
     return cfg;
 }
 
+/* A config a reader may see: whole, as its writer made it. */
+static bool config_whole(const struct config *cfg)
+{
+    return cfg && cfg->a == cfg->b && cfg->b == cfg->c && cfg->a == cfg->gen * 3 + 1;
+}
+
+/* A goc_value freeing with config_free, holding config 0; counts reset. */
+static void value_start(goc_value *v)
+{
+    atomic_store(&freed, 0);
+    atomic_store(&made, 0);
+    goc_value_init(v, config_free);
+    CHECK(goc_value_store(v, config_new(0)) == 0);
+}
+
+/* Once nobody reads: everything replaced is freed (the current one lives
+ * on), then destroy frees the rest. */
+static void value_finish(goc_value *v)
+{
+    goc_value_reclaim(v);
+    goc_value_reclaim(v);
+    CHECK(atomic_load(&freed) == atomic_load(&made) - 1);
+    goc_value_destroy(v);
+    CHECK(atomic_load(&freed) == atomic_load(&made));
+}
+
 TEST(value_basic)
 {
     atomic_store(&freed, 0);
@@ -85,7 +111,7 @@ static void cow_reader(void *arg)
     for (int i = 0; i < c->reads; i++) {
         goc_value_ref r;
         struct config *cfg = goc_value_load(&c->cfg, &r);
-        if (!cfg || cfg->a != cfg->b || cfg->b != cfg->c || cfg->a != cfg->gen * 3 + 1)
+        if (!config_whole(cfg))
             atomic_fetch_add(&c->bad, 1);
         if (i % 8 == 0) {
             /* Hold it across a yield: we may resume on another worker, and
@@ -115,11 +141,8 @@ TEST(value_copy_on_write_config)
 {
     static struct cow_ctx c;
     memset(&c, 0, sizeof c);
-    atomic_store(&freed, 0);
-    atomic_store(&made, 0);
     atomic_store(&next_gen, 1);
-    goc_value_init(&c.cfg, config_free);
-    CHECK(goc_value_store(&c.cfg, config_new(0)) == 0);
+    value_start(&c.cfg);
     c.reads = SCALE(20000);
     c.writes = SCALE(2000);
     int nr = 4 * goc_maxprocs(0), nw = goc_maxprocs(0);
@@ -130,11 +153,7 @@ TEST(value_copy_on_write_config)
         CHECK(goc_go(cow_writer, &c) > 0);
     goc_waitgroup_wait(&c.wg);
     CHECK(atomic_load(&c.bad) == 0);
-    /* Everything replaced is freed; the current one lives on. */
-    goc_value_reclaim(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made) - 1);
-    goc_value_destroy(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made));
+    value_finish(&c.cfg);
 }
 
 /* ---- Plain threads read while goroutines write ---- */
@@ -150,7 +169,7 @@ static void *mixed_reader(void *arg)
     for (long i = 0; i < 1000000 && !atomic_load(&c->stop); i++) {
         goc_value_ref r;
         struct config *cfg = goc_value_load(&c->cfg, &r);
-        if (!cfg || cfg->a != cfg->b || cfg->b != cfg->c)
+        if (!config_whole(cfg))
             atomic_fetch_add(&c->bad, 1);
         goc_value_release(&c->cfg, &r);
     }
@@ -161,10 +180,7 @@ TEST(value_plain_threads)
 {
     static struct mixed_ctx c;
     memset(&c, 0, sizeof c);
-    atomic_store(&freed, 0);
-    atomic_store(&made, 0);
-    goc_value_init(&c.cfg, config_free);
-    CHECK(goc_value_store(&c.cfg, config_new(0)) == 0);
+    value_start(&c.cfg);
     enum { NT = 3 };
     pthread_t th[NT];
     for (int i = 0; i < NT; i++)
@@ -178,10 +194,7 @@ TEST(value_plain_threads)
     for (int i = 0; i < NT; i++)
         pthread_join(th[i], NULL);
     CHECK(atomic_load(&c.bad) == 0);
-    goc_value_reclaim(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made) - 1);
-    goc_value_destroy(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made));
+    value_finish(&c.cfg);
 }
 
 /* A reader that holds a value while a thousand more are stored holds back
@@ -190,10 +203,8 @@ TEST(value_plain_threads)
  * by the next thousand stores. */
 TEST(value_long_reader)
 {
-    atomic_store(&freed, 0);
-    atomic_store(&made, 0);
-    goc_value v = GOC_VALUE_INIT(config_free);
-    CHECK(goc_value_store(&v, config_new(0)) == 0);
+    goc_value v;
+    value_start(&v);
     goc_value_ref r;
     struct config *held = goc_value_load(&v, &r);
     for (int i = 1; i <= 1000; i++)
@@ -206,11 +217,7 @@ TEST(value_long_reader)
     CHECK(atomic_load(&freed) == 1000);
     for (int i = 1001; i <= 2000; i++)
         CHECK(goc_value_store(&v, config_new(i)) == 0);
-    goc_value_reclaim(&v);
-    goc_value_reclaim(&v);
-    CHECK(atomic_load(&freed) == 2000);
-    goc_value_destroy(&v);
-    CHECK(atomic_load(&freed) == atomic_load(&made));
+    value_finish(&v);
 }
 
 /* ---- Plain threads store while goroutines read ---- */
@@ -227,7 +234,7 @@ static void twriter_reader(void *arg)
     while (atomic_load(&c->writers_left) > 0) {
         goc_value_ref r;
         struct config *cfg = goc_value_load(&c->cfg, &r);
-        if (!cfg || cfg->a != cfg->b || cfg->b != cfg->c || cfg->a != cfg->gen * 3 + 1)
+        if (!config_whole(cfg))
             atomic_fetch_add(&c->bad, 1);
         goc_value_release(&c->cfg, &r);
         goc_yield();
@@ -249,11 +256,8 @@ TEST(value_thread_writers)
 {
     static struct twriter_ctx c;
     memset(&c, 0, sizeof c);
-    atomic_store(&freed, 0);
-    atomic_store(&made, 0);
     atomic_store(&next_gen, 1);
-    goc_value_init(&c.cfg, config_free);
-    CHECK(goc_value_store(&c.cfg, config_new(0)) == 0);
+    value_start(&c.cfg);
     enum { NT = 3 };
     atomic_store(&c.writers_left, NT);
     int nr = 2 * goc_maxprocs(0);
@@ -267,11 +271,7 @@ TEST(value_thread_writers)
         pthread_join(th[i], NULL);
     goc_waitgroup_wait(&c.readers);
     CHECK(atomic_load(&c.bad) == 0);
-    goc_value_reclaim(&c.cfg);
-    goc_value_reclaim(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made) - 1);
-    goc_value_destroy(&c.cfg);
-    CHECK(atomic_load(&freed) == atomic_load(&made));
+    value_finish(&c.cfg);
 }
 
 static int run_all(int argc, char **argv)
