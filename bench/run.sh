@@ -13,6 +13,12 @@
 #                  (a benchmark named in a /NAME goal runs as well).
 #   BENCH_TIMEOUT  seconds one run may take before it counts as failed (120).
 #   BENCH_STRICT   1: exit with status 3 when a goal is missed.
+#   BENCH_SCALE    worker counts, e.g. "1 2 4 8 16": each selected row that
+#                  sets procs (and is not itself an @N row) runs once per
+#                  count, as NAME@N with no goals: the scaling table.
+#
+# Without a Go toolchain, Go twins already built in BUILDDIR/bench-go/ (by an
+# earlier run elsewhere) are used as they are.
 #
 # The C binaries come from the CMake build (BUILDDIR/bench/, or BUILDDIR/);
 # the Go twins are built here from bench/go/<name>.go into BUILDDIR/bench-go/.
@@ -152,6 +158,26 @@ sel=()
 for i in "${!names[@]}"; do [ -n "${want[${names[$i]}]:-}" ] && sel+=("$i"); done
 [ ${#sel[@]} -gt 0 ] || die "BENCH_FILTER '$FILTER' matches no benchmark"
 
+# Scaling mode: the selected rows become one row per worker count, appended
+# to the arrays (goals dropped: they were set for the row's own procs).
+if [ -n "${BENCH_SCALE:-}" ]; then
+    read -ra counts <<<"$BENCH_SCALE"
+    for p in "${counts[@]}"; do
+        case $p in '' | *[!0-9]* | 0) die "BENCH_SCALE: '$p' is not a positive integer" ;; esac
+    done
+    scaled=()
+    for i in "${sel[@]}"; do
+        [ "${procs[$i]}" = - ] || [[ ${names[$i]} =~ @[0-9]+$ ]] && continue
+        for p in "${counts[@]}"; do
+            names+=("${names[$i]}@$p") cbins+=("${cbins[$i]}") gobins+=("${gobins[$i]}")
+            args+=("${args[$i]}") units+=("${units[$i]}") procs+=("$p") goals+=(-)
+            scaled+=($((${#names[@]} - 1)))
+        done
+    done
+    [ ${#scaled[@]} -gt 0 ] || die "BENCH_SCALE: no selected row sets procs"
+    sel=("${scaled[@]}")
+fi
+
 # ---------------------------------------------------------------------------
 # Go: find it, install it if missing, build the twins.
 
@@ -165,7 +191,17 @@ find_go() {
 
 GODIR=$BUILD/bench-go
 HAVE_GO=0
-if ! find_go; then
+prebuilt_twins() {
+    local i g
+    for i in "${sel[@]}"; do
+        g=${gobins[$i]}
+        [ "$g" = - ] || [ -x "$GODIR/$g" ] || return 1
+    done
+}
+if ! find_go && prebuilt_twins; then
+    note "no go command: using the twins already built in $GODIR"
+    HAVE_GO=2
+elif [ -z "${GO:-}" ]; then
     note "go is missing: installing golang-go with apt-get"
     SUDO=
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO=sudo
@@ -194,7 +230,7 @@ if [ -n "${GO:-}" ]; then
         fi
         built[$g]=1
     done
-else
+elif [ $HAVE_GO -eq 0 ]; then
     note "no Go toolchain: the Go column stays empty"
 fi
 
@@ -300,7 +336,7 @@ failures=$(awk '$4 == "fail"' "$RAW" | wc -l)
     done
     cat "$RAW"
 } | awk -v rounds="$ROUNDS" -v elapsed="$(($(date +%s) - start))" \
-    -v gover="$([ $HAVE_GO -eq 1 ] && "$GO" version 2>/dev/null | awk '{ print $3 }' || echo none)" \
+    -v gover="$(case $HAVE_GO in 1) "$GO" version 2>/dev/null | awk '{ print $3 }' ;; 2) echo 'prebuilt Go twins' ;; *) echo none ;; esac)" \
     -v cpus="$(nproc 2>/dev/null || echo '?')" -v strict="${BENCH_STRICT:-0}" '
 function isnum(x) { return x ~ /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/ }
 # median of the n values in a[1..n] (sorts a)
