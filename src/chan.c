@@ -46,7 +46,9 @@
  * the call. A G that parked in chansend/chanrecv touches nothing of the
  * channel after it is woken: the waker copied the value (or close zeroed
  * the receiver's element) under the lock, and goc__ready orders the waker
- * before the woken G, which is all the race detector needs too.
+ * before the woken G, which is all the race detector needs too. The
+ * last release frees the memory: goc_chan_make's malloc, or, for a timer's
+ * channel, the timer block it is embedded in (timer.c).
  *
  * Single worker: with one P, channel sections run without a locked
  * instruction until a plain thread uses a channel (chan.h, "Channel
@@ -216,6 +218,22 @@ goc_sudog *goc__waitq_take_all(goc_waitq *q)
 
 /* ---- Making and freeing ---- */
 
+/* Sets up a channel at c whose buffer, dataqsiz * elemsize bytes (at least
+ * one), is at buf. A channel of goc_chan_make has its buffer right behind
+ * it (buf == c + 1); any other is embedded in a block its owner frees when
+ * the last reference goes (goc__chan_free_embedded, timer.c's blocks). */
+void goc__chan_init(goc_chan *c, size_t elem_size, size_t cap, char *buf)
+{
+    if (unlikely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) == MT_UNKNOWN))
+        chan_mt_init();
+    memset(c, 0, sizeof *c);
+    c->magic = GOC_CHAN_MAGIC;
+    atomic_init(&c->refs, 1);
+    c->dataqsiz = cap;
+    c->elemsize = elem_size;
+    c->buf = buf;
+}
+
 goc_chan *goc_chan_make(size_t elem_size, size_t cap)
 {
     if (elem_size >= (1u << 16) || (elem_size && cap > (SIZE_MAX / 2 - sizeof(goc_chan)) / elem_size)) {
@@ -225,19 +243,12 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap)
     size_t bytes = elem_size * cap;
     if (bytes == 0)
         bytes = 1;
-    if (unlikely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) == MT_UNKNOWN))
-        chan_mt_init();
     goc_chan *c = malloc(sizeof *c + bytes);
     if (!c) {
         errno = ENOMEM;
         return NULL;
     }
-    memset(c, 0, sizeof *c);
-    c->magic = GOC_CHAN_MAGIC;
-    atomic_init(&c->refs, 1);
-    c->dataqsiz = cap;
-    c->elemsize = elem_size;
-    c->buf = (char *)(c + 1);
+    goc__chan_init(c, elem_size, cap, (char *)(c + 1));
     return c;
 }
 
@@ -264,7 +275,10 @@ void goc_chan_release(goc_chan *c)
         goc__fatal("goc: channel released more often than retained");
     goc__race_acquire(&c->refs);
     __atomic_store_n(&c->magic, GOC_CHAN_FREED, __ATOMIC_RELAXED);
-    free(c);
+    if (c->buf == (char *)(c + 1))
+        free(c);
+    else
+        goc__chan_free_embedded(c);
 }
 
 size_t goc_chan_len(goc_chan *c)

@@ -29,6 +29,12 @@ typedef struct goc_waitq {
 #define GOC_CHAN_MAGIC 0x6368616eu /* "chan" */
 #define GOC_CHAN_FREED 0xdeadc4a9u
 
+/* Channels inside another object's memory (chan.c, goc__chan_init). */
+GOC_INTERNAL void goc__chan_init(struct goc_chan *c, size_t elem_size, size_t cap, char *buf);
+/* The last reference to an embedded channel is gone: its block's owner
+ * frees the block (timer.c). */
+GOC_INTERNAL void goc__chan_free_embedded(struct goc_chan *c);
+
 struct goc_chan {
     uint32_t magic;        /* GOC_CHAN_MAGIC while alive */
     goc_spinlock lock;

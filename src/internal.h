@@ -217,6 +217,7 @@ typedef struct goc_p {
     struct goc__tslot *theap;
     uint32_t ntimers;
     _Atomic int64_t timer0;
+    void *tfree;                /* free timer blocks (timer.c): this P's thread only */
 } __attribute__((aligned(64))) goc_p;
 
 /* Idle-path hooks for an I/O poller: netpoll.c's epoll poller is installed

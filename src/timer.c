@@ -25,10 +25,16 @@
  * not scan that memory, yet an armed timer is held by the runtime (a
  * time.Tick ticker, a pending goc_after): in the ASan build the heaps' used
  * parts become root regions just before the exit-time leak check.
+ *
+ * Memory. A timer with a channel is one block with its channel, owned by
+ * the channel's references (see "Timer blocks"); a goc_after_func timer is
+ * a malloc of its own, owned by the caller.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
+#include "chan.h"
 #include "goc/time.h"
 #include "internal.h"
 #include "race.h"
@@ -449,15 +455,12 @@ static goc_g *func_fire(goc__tmr *t, int64_t now)
     return NULL;
 }
 
-/* Makes and arms a timer: fn/c select what firing does; done, if set,
- * runs once it has fired (a timer nobody else holds). */
-static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_fn fn, void *fnarg,
-                                   void (*done)(goc__tmr *))
+/* Arms tm (zeroed): fn/c select what firing does; done, if set, runs once
+ * it has fired (a timer nobody else holds). */
+static struct goc_timer *timer_arm(struct goc_timer *tm, int64_t d, int64_t period, goc_chan *c,
+                                   goc_fn fn, void *fnarg, void (*done)(goc__tmr *))
 {
     goc__sched_start();
-    struct goc_timer *tm = calloc(1, sizeof *tm);
-    if (!tm)
-        return NULL;
     tm->c = c;
     tm->fn = fn;
     tm->fnarg = fnarg;
@@ -475,19 +478,123 @@ static struct goc_timer *timer_new(int64_t d, int64_t period, goc_chan *c, goc_f
     return tm;
 }
 
-/* A timer whose channel has capacity 1. */
-static struct goc_timer *chan_timer_new(int64_t d, int64_t period)
+/* ---- Timer blocks ----
+ *
+ * A timer with a channel (goc_timer_new, goc_ticker_new, goc_after) is one
+ * block: the timer, the channel's one-value buffer and the channel. The
+ * channel's references own the block: the timer holds one (dropped by
+ * goc_timer_free, or by goc_after's timer once it has fired), each
+ * goc_chan_retain another, and the last goc_chan_release frees the block
+ * (chan.c hands an embedded channel back: goc__chan_free_embedded). So a
+ * channel kept after its timer is freed stays valid, as in Go.
+ *
+ * Blocks come from free lists, one per P plus one for plain threads,
+ * refilled a chunk at a time. A chunk is CHUNK bytes, above glibc's mmap
+ * threshold: a program that arms a million timers at once maps a few
+ * hundred chunks, where a malloc per timer and channel grew each thread's
+ * arena 128 KB at a time with mprotect under the address-space lock, which
+ * the page faults of every other thread then wait for (timer_churn at 16
+ * workers ran slower than at 4). A freed block goes on the list of the P
+ * that frees it, or the plain threads' list: the memory stays with goc
+ * for reuse, as much as the most timers ever live at once, never returned
+ * to the system. A P's list is only touched by the thread running that P,
+ * between two switches (nothing here parks): no lock; the plain threads'
+ * list has one. Under ASan each block is a malloc of its own, so that a
+ * use after free is caught. */
+
+struct tblock {
+    union {
+        struct goc_timer tm; /* first: a goc_ticker is a goc_timer */
+        struct tblock *next; /* on a free list */
+    };
+    int64_t buf;             /* the channel's buffer, ahead of it (chan.c) */
+    goc_chan c;
+} __attribute__((aligned(64)));
+
+#define CHUNK (256 * 1024)
+
+#if defined(GOC_SANITIZE_ADDRESS)
+static struct tblock *tblock_get(void) { return aligned_alloc(64, sizeof(struct tblock)); }
+static void tblock_put(struct tblock *b) { free(b); }
+#else
+static goc_spinlock thread_blocks_lock = GOC_SPINLOCK_INIT;
+static struct tblock *thread_blocks;
+
+/* Carves a fresh chunk into blocks: returns one, the rest on *list. */
+static struct tblock *tblock_refill(struct tblock **list)
 {
-    goc_chan *c = goc_chan_make(sizeof(int64_t), 1);
-    if (!c)
+    struct tblock *chunk = aligned_alloc(64, CHUNK);
+    if (!chunk)
         return NULL;
-    struct goc_timer *tm = timer_new(d, period, c, NULL, NULL, NULL);
-    if (!tm)
-        goc_chan_release(c);
-    return tm;
+    size_t n = CHUNK / sizeof *chunk;
+    for (size_t i = 1; i < n; i++) {
+        chunk[i].next = *list;
+        *list = &chunk[i];
+    }
+    return chunk;
 }
 
-goc_timer *goc_timer_new(int64_t d) { return chan_timer_new(d, 0); }
+static struct tblock *tblock_get(void)
+{
+    goc_p *p = goc__getp();
+    struct tblock *b;
+    if (p) {
+        struct tblock **list = (struct tblock **)&p->tfree;
+        if (!(b = *list))
+            return tblock_refill(list);
+        *list = b->next;
+    } else {
+        goc__spin_lock(&thread_blocks_lock);
+        if ((b = thread_blocks))
+            thread_blocks = b->next;
+        else
+            b = tblock_refill(&thread_blocks);
+        goc__spin_unlock(&thread_blocks_lock);
+    }
+    /* Every touch of the block's last life happened before the last
+     * release of its channel, which released here. */
+    goc__race_acquire(b);
+    return b;
+}
+
+static void tblock_put(struct tblock *b)
+{
+    goc__race_release(b);
+    goc_p *p = goc__getp();
+    if (p) {
+        b->next = p->tfree;
+        p->tfree = b;
+    } else {
+        goc__spin_lock(&thread_blocks_lock);
+        b->next = thread_blocks;
+        thread_blocks = b;
+        goc__spin_unlock(&thread_blocks_lock);
+    }
+}
+#endif
+
+void goc__chan_free_embedded(goc_chan *c)
+{
+    tblock_put((struct tblock *)((char *)c - offsetof(struct tblock, c)));
+}
+
+/* A timer whose channel, in the same block, has capacity 1; refs: the
+ * channel's references besides the timer's (goc_after's caller). */
+static struct goc_timer *chan_timer_new(int64_t d, int64_t period, int32_t refs,
+                                        void (*done)(goc__tmr *))
+{
+    struct tblock *b = tblock_get();
+    if (!b) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(&b->tm, 0, sizeof b->tm);
+    goc__chan_init(&b->c, sizeof(int64_t), 1, (char *)&b->buf);
+    atomic_store_explicit(&b->c.refs, 1 + refs, memory_order_relaxed);
+    return timer_arm(&b->tm, d, period, &b->c, NULL, NULL, done);
+}
+
+goc_timer *goc_timer_new(int64_t d) { return chan_timer_new(d, 0, 0, NULL); }
 
 goc_chan *goc_timer_chan(goc_timer *t) { return t ? t->c : NULL; }
 
@@ -535,36 +642,33 @@ void goc_timer_free(goc_timer *tm)
     while (atomic_load_explicit(&tm->t.running, memory_order_acquire))
         goc_yield();
     goc__race_acquire(&tm->t); /* after the last fire's release */
-    goc_chan_release(tm->c);
-    free(tm);
+    if (tm->c)
+        goc_chan_release(tm->c); /* the timer's reference: may free the block */
+    else
+        free(tm);
 }
 
 goc_timer *goc_after_func(int64_t d, goc_fn fn, void *arg)
 {
-    return fn ? timer_new(d, 0, NULL, fn, arg, NULL) : NULL;
+    if (!fn)
+        return NULL;
+    struct goc_timer *tm = calloc(1, sizeof *tm);
+    return tm ? timer_arm(tm, d, 0, NULL, fn, arg, NULL) : NULL;
 }
 
-/* goc_after's timer: nobody else holds it, so it frees itself once fired
- * (run by goc__timers_run after its last touch). */
+/* goc_after's timer: nobody else holds it, so it drops its reference once
+ * fired (run by goc__timers_run after its last touch). */
 static void after_done(goc__tmr *t)
 {
     struct goc_timer *tm = t->arg;
     goc_chan_release(tm->c);
-    free(tm);
 }
 
 goc_chan *goc_after(int64_t d)
 {
-    goc_chan *c = goc_chan_make(sizeof(int64_t), 1);
-    if (!c)
-        return NULL;
-    goc_chan_retain(c); /* one for the caller, one for the timer */
-    if (!timer_new(d, 0, c, NULL, NULL, after_done)) {
-        goc_chan_release(c);
-        goc_chan_release(c);
-        return NULL;
-    }
-    return c;
+    /* Two references: the caller's and the timer's. */
+    struct goc_timer *tm = chan_timer_new(d, 0, 1, after_done);
+    return tm ? tm->c : NULL;
 }
 
 goc_ticker *goc_ticker_new(int64_t d)
@@ -573,7 +677,7 @@ goc_ticker *goc_ticker_new(int64_t d)
         errno = EINVAL;
         return NULL;
     }
-    return (goc_ticker *)chan_timer_new(d, d);
+    return (goc_ticker *)chan_timer_new(d, d, 0, NULL);
 }
 
 goc_chan *goc_ticker_chan(goc_ticker *t) { return t ? t->tm.c : NULL; }

@@ -2,6 +2,7 @@
  * precision, Go 1.23's Stop/Reset guarantees, dropped ticks, timers that
  * fire while their worker computes, and ports of Go's time tests
  * (TestAfterStress, TestTimerStopStress, TestReset, TestAfterQueuing). */
+#include <pthread.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -225,6 +226,87 @@ TEST(after_stress)
         goc_chan_release(c);
     }
     atomic_store(&stress_stop, 1);
+}
+
+/* A timer's channel lives in the timer's block; a reference taken on it
+ * keeps it working after goc_timer_free, as Go's C outlives its Timer. */
+TEST(channel_outlives_its_timer)
+{
+    /* Fired, then freed: the value is still there to receive. */
+    goc_timer *t = goc_timer_new(GOC_MILLISECOND);
+    goc_chan *c = goc_chan_retain(goc_timer_chan(t));
+    int64_t x = 0;
+    while (goc_chan_len(c) == 0)
+        goc_yield();
+    goc_timer_free(t);
+    CHECK(goc_chan_cap(c) == 1);
+    CHECK(goc_chan_try_recv(c, &x) == GOC_CHAN_OK);
+    CHECK(x > 0);
+    CHECK(goc_chan_try_recv(c, &x) == -EAGAIN);
+    /* The channel still takes values and can be closed. */
+    CHECK(goc_chan_try_send(c, &x) == GOC_CHAN_OK);
+    goc_chan_close(c);
+    int64_t y = 0;
+    CHECK(goc_chan_recv(c, &y) && y == x);
+    CHECK(!goc_chan_recv(c, &y));
+    goc_chan_release(c);
+
+    /* Freed before it fires: nothing ever arrives. */
+    t = goc_timer_new(GOC_HOUR);
+    c = goc_chan_retain(goc_timer_chan(t));
+    goc_timer_free(t);
+    CHECK(goc_chan_try_recv(c, &x) == -EAGAIN);
+    goc_chan_release(c);
+
+    /* goc_after's channel, released by the caller before it fires: the
+     * timer's own reference keeps the block until it has fired. */
+    goc_chan_release(goc_after(GOC_MILLISECOND));
+    /* And the other way round. */
+    c = goc_after(GOC_MILLISECOND);
+    CHECK(goc_chan_recv(c, &x));
+    goc_chan_release(c);
+}
+
+/* Blocks are reused, from goroutines on every worker and from a plain
+ * thread: a timer made in a reused block starts with an empty channel, and
+ * its value is its own (not less than the moment it was made). */
+static void reuse_body(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < SCALE(3000); i++) {
+        int64_t t0 = goc_now(), x;
+        goc_timer *t = goc_timer_new(i % 3 ? GOC_HOUR : 0);
+        CHECK(goc_chan_len(goc_timer_chan(t)) == 0 || i % 3 == 0);
+        if (i % 3 == 0) {
+            CHECK(goc_chan_recv(goc_timer_chan(t), &x));
+            CHECK(x >= t0);
+        }
+        /* Leave the value of a fired goc_after behind, unreceived. */
+        goc_chan *a = goc_after(0);
+        if (i % 2)
+            while (goc_chan_len(a) == 0)
+                goc_yield();
+        goc_chan_release(a);
+        CHECK(goc_timer_stop(t) == (i % 3 != 0));
+        goc_timer_free(t);
+    }
+}
+
+static void *reuse_thread(void *arg)
+{
+    reuse_body(arg);
+    return NULL;
+}
+
+TEST(timer_blocks_reused_clean)
+{
+    goc_waitgroup wg = GOC_WAITGROUP_INIT;
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, reuse_thread, NULL) == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK(goc_waitgroup_go(&wg, reuse_body, NULL) > 0);
+    goc_waitgroup_wait(&wg);
+    CHECK(pthread_join(th, NULL) == 0);
 }
 
 /* TestTimerStopStress: AfterFuncs stopped before their deadline never run. */
@@ -484,6 +566,8 @@ static int run_all(int argc, char **argv)
     RUN(after_func_runs_in_its_own_goroutine);
     RUN(after_delivers_once);
     RUN(after_stress);
+    RUN(channel_outlives_its_timer);
+    RUN(timer_blocks_reused_clean);
     RUN(timer_stop_stress);
     RUN(reset_pushes_deadline);
     RUN(heap_survives_churn);
