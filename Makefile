@@ -8,6 +8,7 @@
 #   make test-aarch64  the AArch64 build's tests, cross-compiled, under qemu-user
 #   make demo       run the examples, each after a heading saying what it shows
 #   make bench      run the benchmarks against their Go twins (bench/run.sh)
+#   make bench-scale  the scaling table: rows at 1, 2, 4, 8, 16 workers, beside Go
 #   make install    install into $(PREFIX) (default /usr/local); honours DESTDIR
 #   make clean      remove every build directory
 
@@ -37,7 +38,7 @@ ASAN_ARGS := -DGOC_SANITIZE=address
 TSAN_ARGS := -DGOC_SANITIZE=thread
 AARCH64_ARGS := -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake,-DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all test test-fast test-aarch64 race demo bench install clean
+.PHONY: all test test-fast test-aarch64 race demo bench bench-scale install clean
 
 all:
 	@$(call cmake_build,$(BUILD),$(RELEASE_ARGS))
@@ -87,6 +88,13 @@ demo: all
 
 bench: all
 	@bash bench/run.sh $(BUILD)
+
+# The scheduler's scaling: the rows of SCALE_ROWS at each worker count of
+# SCALE_PROCS, goc beside Go (docs/benchmarks.md, "Scaling").
+SCALE_PROCS ?= 1 2 4 8 16
+SCALE_ROWS ?= ^(spawn|yield|parked_create|skynet|ChanProdCons0|ChanProdCons100|ChanContended|SelectSyncContended|pingpong|net_echo|config_mutex|config_rwmutex|config_atomic|mutex_8|mutex_1000|rwmutex_read|waitgroup|pool|map_load|timer_churn|CancelBroadcast|Singleflight|ErrgroupFanout)$$
+bench-scale: all
+	@BENCH_ROUNDS=$${BENCH_ROUNDS:-3} BENCH_SCALE="$(SCALE_PROCS)" BENCH_FILTER='$(SCALE_ROWS)' bash bench/run.sh $(BUILD)
 
 # The install prefix is fixed at configure time (goc.pc records it), so
 # build/ is reconfigured with PREFIX first.
