@@ -291,20 +291,31 @@ static int bound_socket(const goc__netw *nw, const goc_addr *a, int n, bool list
     return rc;
 }
 
+/* The socket of goc_listen (packet false: a stream network) or
+ * goc_listen_packet (packet true: a datagram network), bound to address;
+ * fills in *nw and the address family it got. */
+static int listen_socket(const char *network, const char *address, bool packet, goc__netw *nw,
+                         int *family)
+{
+    int rc = goc__netw_parse(network, nw);
+    if (rc < 0)
+        return rc;
+    if ((nw->sotype == SOCK_DGRAM) != packet)
+        return -EAFNOSUPPORT; /* the other of goc_listen, goc_listen_packet */
+    goc_addr a[2];
+    int n = goc__net_resolve(nw, address, true, a, 2);
+    if (n < 0)
+        return n;
+    *family = a[0].ss.ss_family;
+    return bound_socket(nw, a, n, !packet);
+}
+
 int goc_listen(const char *network, const char *address, goc_listener **out)
 {
     *out = NULL;
     goc__netw nw;
-    int rc = goc__netw_parse(network, &nw);
-    if (rc < 0)
-        return rc;
-    if (nw.sotype == SOCK_DGRAM)
-        return -EAFNOSUPPORT; /* goc_listen_packet */
-    goc_addr a[2];
-    int n = goc__net_resolve(&nw, address, true, a, 2);
-    if (n < 0)
-        return n;
-    int fd = bound_socket(&nw, a, n, true);
+    int family;
+    int fd = listen_socket(network, address, false, &nw, &family);
     if (fd < 0)
         return fd;
     goc_listener *l = malloc(sizeof *l);
@@ -312,7 +323,7 @@ int goc_listen(const char *network, const char *address, goc_listener **out)
         close(fd);
         return -ENOMEM;
     }
-    nfd_init(&l->nfd, fd, a[0].ss.ss_family, nw.sotype);
+    nfd_init(&l->nfd, fd, family, nw.sotype);
     if (nw.family == AF_UNIX && address[0] && address[0] != '@' &&
         !(l->nfd.unlink_path = strdup(address))) {
         unlink(address);
@@ -391,19 +402,11 @@ int goc_listen_packet(const char *network, const char *address, goc_conn **out)
 {
     *out = NULL;
     goc__netw nw;
-    int rc = goc__netw_parse(network, &nw);
-    if (rc < 0)
-        return rc;
-    if (nw.sotype != SOCK_DGRAM)
-        return -EAFNOSUPPORT; /* goc_listen */
-    goc_addr a[2];
-    int n = goc__net_resolve(&nw, address, true, a, 2);
-    if (n < 0)
-        return n;
-    int fd = bound_socket(&nw, a, n, false);
+    int family;
+    int fd = listen_socket(network, address, true, &nw, &family);
     if (fd < 0)
         return fd;
-    if (!(*out = conn_new(fd, a[0].ss.ss_family, nw.sotype))) {
+    if (!(*out = conn_new(fd, family, nw.sotype))) {
         close(fd);
         return -ENOMEM;
     }
