@@ -317,8 +317,9 @@ struct goc__nwait_line {
 } __attribute__((aligned(64)));
 GOC_INTERNAL extern struct goc__nwait_line goc__nwait_line;
 #define goc__netpoll_nwait (goc__nwait_line.n)
-/* A timer became its P's earliest: a sleeping P may need to wake earlier. */
-GOC_INTERNAL void goc__sched_timer_added(void);
+/* A timer became the earliest of owner's heap: owner, if idle, or a sleeping
+ * P may need to wake earlier. */
+GOC_INTERNAL void goc__sched_timer_added(goc_p *owner);
 
 /* Goroutines (goroutine.c). */
 GOC_INTERNAL goc_g *goc__thread_g(void);       /* this plain thread's descriptor */

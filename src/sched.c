@@ -939,8 +939,20 @@ static bool run_others_timers(goc_p *p)
     return ran;
 }
 
-void goc__sched_timer_added(void)
+void goc__sched_timer_added(goc_p *owner)
 {
+    /* Against findrunnable going idle, which publishes the P idle and then,
+     * after a full fence, reads every heap's timer0 for its deadline: the
+     * caller stored timer0, and reads idle after this fence. Either that P
+     * saw the timer or we see it idle. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (__atomic_load_n(&owner->idle, __ATOMIC_RELAXED)) {
+        /* The heap's own P sleeps with a deadline from before this timer:
+         * make it recompute. (wakep would not do: it leaves the work to a
+         * spinning P, if any, and wakes whichever idle P it pops.) */
+        notify_p(owner);
+        return;
+    }
     /* A sleeping P computed its deadline before this timer existed: have
      * one recompute (a spinning one will when it goes idle). */
     if (atomic_load_explicit(&sched.npidle, memory_order_acquire) > 0)
@@ -1053,6 +1065,9 @@ static goc_g *findrunnable(goc_p *p)
         checkdead_locked();
         goc__spin_unlock(&sched.lock);
 
+        /* p is on the idle list: a timer added from here on finds it there
+         * (goc__sched_timer_added); one added before is in timer0. */
+        atomic_thread_fence(memory_order_seq_cst);
         int64_t deadline = goc__timers_next();
         if (pl && pl->next_deadline) {
             int64_t d = pl->next_deadline(p);

@@ -208,7 +208,7 @@ static void slot_add_to(goc_p *p, struct goc__tslot s)
     bool earliest = heap_push(p, s);
     goc__spin_unlock(&p->tlock);
     if (earliest)
-        goc__sched_timer_added();
+        goc__sched_timer_added(p);
 }
 
 static goc_p *this_p(void)
@@ -253,7 +253,7 @@ static void timer_rearm(goc__tmr *t)
             update_timer0(p);
             goc__spin_unlock(&p->tlock);
             if (earliest)
-                goc__sched_timer_added();
+                goc__sched_timer_added(p);
             return;
         }
         goc__spin_unlock(&p->tlock);
