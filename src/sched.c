@@ -31,7 +31,10 @@
  * Timers and I/O. Timers live in per-P heaps (timer.c) and run on g0: a
  * P whose earliest timer is due detours through g0 at its next switch, and
  * an idle P runs other Ps' due timers and sleeps until the earliest
- * deadline of all. While goroutines wait on I/O, a P polls without blocking
+ * deadline of all. Going idle and adding a heap's earliest timer are a
+ * Dekker pair: the P publishes itself idle, fences, then reads every
+ * timer0; the adder stores timer0, fences, then reads the heap owner's idle
+ * flag and wakes it if set (goc__sched_timer_added). While goroutines wait on I/O, a P polls without blocking
  * when it looks for work and every 64th switch; an idle P blocks in the
  * poller (one at a time), and new work or an earlier timer wakes it.
  *
