@@ -67,7 +67,12 @@ _Atomic uint32_t goc__chan_cs;
 /* 3 until goc_chan_make has checked for membarrier: no fast mode. */
 _Atomic uint32_t goc__chan_mt = 3;
 
-enum { MT_NONE = 0, MT_SWITCHING = 1, MT_ON = 2, MT_UNKNOWN = 3 };
+enum {
+    MT_NONE = GOC_CHAN_MT_NONE,
+    MT_SWITCHING = GOC_CHAN_MT_SWITCHING,
+    MT_ON = GOC_CHAN_MT_ON,
+    MT_UNKNOWN = GOC_CHAN_MT_UNKNOWN,
+};
 
 static void chan_mt_init(void)
 {
@@ -112,29 +117,13 @@ void goc__chan_force_mt(void)
     chan_go_mt();
 }
 
+/* goc__chan_lock_fast's other cases: a thread is switching fast mode off
+ * (wait for it), no channel was made yet, or a thread without a P would
+ * enter fast mode (switch it off). Always false: take the real lock. */
 bool goc__chan_lock_fast_slow(uint32_t mt)
 {
-    if (mt == MT_SWITCHING) {
-        chan_go_mt(); /* waits for MT_ON */
-        return false;
-    }
-    if (mt == MT_UNKNOWN)
-        return false; /* no channel was made yet */
-    goc_p *p = goc__getp();
-    if (!p) {
-        chan_go_mt();
-        return false;
-    }
-    if (goc__sched_nprocs() != 1)
-        return false; /* several Ps: never fast (mt stays as it is, unused) */
-    atomic_store_explicit(&goc__chan_cs, 1, memory_order_relaxed);
-    atomic_signal_fence(memory_order_seq_cst);
-    if (likely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) == MT_NONE))
-        return true;
-    /* A thread is switching: its membarrier saw our store or we see its
-     * flag; either way take the real lock once it is done. */
-    atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
-    chan_go_mt();
+    if (mt != MT_UNKNOWN)
+        chan_go_mt(); /* MT_SWITCHING: waits for MT_ON */
     return false;
 }
 

@@ -69,13 +69,31 @@ struct goc_chan {
 GOC_INTERNAL extern _Atomic uint32_t goc__chan_cs, goc__chan_mt;
 GOC_INTERNAL bool goc__chan_lock_fast_slow(uint32_t mt);
 
+/* goc__chan_mt's values: fast mode, a thread switching it off, real locks
+ * for good, not decided yet (no channel made). */
+enum { GOC_CHAN_MT_NONE = 0, GOC_CHAN_MT_SWITCHING = 1, GOC_CHAN_MT_ON = 2,
+       GOC_CHAN_MT_UNKNOWN = 3 };
+
 /* Enters a lock-free section if this is the single P in fast mode; false:
- * take the real locks. */
+ * take the real locks. Fast mode implies one worker P for good (it is only
+ * entered once the scheduler runs with one, and a spare P switches it off
+ * before it starts), so the single P is whatever thread has a P. */
 static inline bool goc__chan_lock_fast(void)
 {
     uint32_t mt = atomic_load_explicit(&goc__chan_mt, memory_order_acquire);
-    if (likely(mt == 2)) /* MT_ON */
+    if (likely(mt == GOC_CHAN_MT_ON))
         return false;
+    if (likely(mt == GOC_CHAN_MT_NONE) && goc__getp()) {
+        atomic_store_explicit(&goc__chan_cs, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+        if (likely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) ==
+                   GOC_CHAN_MT_NONE))
+            return true;
+        /* A thread is switching: its membarrier saw our store or we see
+         * its flag; either way take the real lock once it is done. */
+        atomic_store_explicit(&goc__chan_cs, 0, memory_order_release);
+        mt = GOC_CHAN_MT_SWITCHING;
+    }
     return goc__chan_lock_fast_slow(mt);
 }
 
