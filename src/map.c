@@ -21,9 +21,10 @@
  *           CAS on p. Other pointer values are stored in p directly (NULL as
  *           &nil_value).
  *
- * Reclamation. What a write unlinks (an old read table at promotion, the
- * expunged entries it held, an entry deleted from dirty, a replaced box)
- * may still be in use by a concurrent operation, so it is retired, not
+ * Reclamation (the read-side guard is epoch.h's, shared with value.c).
+ * What a write unlinks (an old read table at promotion, the expunged
+ * entries it held, an entry deleted from dirty, a replaced box) may still
+ * be in use by a concurrent operation, so it is retired, not
  * freed: pushed on a limbo list, and freed after a grace period. Every
  * operation runs inside a read-side guard:
  *
@@ -74,6 +75,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "epoch.h"
 #include "goc/sync.h"
 #include "internal.h"
 #include "race.h"
@@ -111,8 +113,8 @@ typedef struct table {
 } table;
 
 struct counter {
-    _Atomic int64_t n[2];     /* guards that may move between threads */
-    _Atomic int64_t local[2]; /* load's fast path: written by the slot's worker only */
+    goc__epoch_count cnt;   /* guards that may move between threads */
+    goc__epoch_count local; /* load's fast path: written by the slot's worker only */
 } __attribute__((aligned(64)));
 
 #define AMENDED ((uintptr_t)1)
@@ -288,27 +290,14 @@ static int dirty_reserve(goc_map *m)
  * Without membarrier (old kernels, qemu-user) loads use the atomic path. */
 static inline goc_map_guard guard_enter(goc_map *m)
 {
-    goc_p *p = goc__getp();
-    uint32_t slot = m->nslots - 1;
-    if (p) {
-        slot = (uint32_t)p->id;
-        if (unlikely(slot >= m->nslots - 1))
-            slot %= m->nslots - 1;
-    }
-    struct counter *c = &m->slots[slot];
-    for (;;) {
-        uint64_t e = atomic_load_explicit(&m->epoch, memory_order_seq_cst);
-        atomic_fetch_add_explicit(&c->n[e & 1], 1, memory_order_seq_cst);
-        if (likely(atomic_load_explicit(&m->epoch, memory_order_seq_cst) == e))
-            return (goc_map_guard){slot, (uint32_t)(e & 1)};
-        atomic_fetch_sub_explicit(&c->n[e & 1], 1, memory_order_relaxed);
-    }
+    uint32_t slot = goc__epoch_slot(m->nslots);
+    return (goc_map_guard){slot, goc__epoch_enter(&m->epoch, &m->slots[slot].cnt)};
 }
 
 static inline void guard_leave(goc_map *m, goc_map_guard g)
 {
     goc__race_release(&m->reclaim_sync);
-    atomic_fetch_sub_explicit(&m->slots[g.slot].n[g.parity], 1, memory_order_release);
+    goc__epoch_leave(&m->slots[g.slot].cnt, g.parity);
 }
 
 goc_map_guard goc_map_enter(goc_map *m) { return guard_enter(m); }
@@ -353,16 +342,11 @@ static rnode *advance_locked(goc_map *m)
 {
     uint64_t e = atomic_load_explicit(&m->epoch, memory_order_seq_cst);
     unsigned old = (unsigned)((e + 1) & 1);
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < m->nslots; i++)
-        sum += atomic_load_explicit(&m->slots[i].n[old], memory_order_seq_cst);
-    if (sum != 0)
+    if (!goc__epoch_drained(&m->slots[0].cnt, sizeof m->slots[0], m->nslots, old))
         return NULL;
     if (m->fast) {
         goc__os_membarrier();
-        for (uint32_t i = 0; i < m->nslots; i++)
-            sum += atomic_load_explicit(&m->slots[i].local[old], memory_order_seq_cst);
-        if (sum != 0)
+        if (!goc__epoch_drained(&m->slots[0].local, sizeof m->slots[0], m->nslots, old))
             return NULL;
     }
     rnode *list = atomic_exchange_explicit(&m->limbo[old], NULL, memory_order_acquire);
@@ -704,7 +688,7 @@ bool goc_map_load(goc_map *m, const void *key, void *out)
         _Atomic int64_t *n;
         for (;;) {
             e = atomic_load_explicit(&m->epoch, memory_order_relaxed);
-            n = &c->local[e & 1];
+            n = &c->local.n[e & 1];
             atomic_store_explicit(n, atomic_load_explicit(n, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
             atomic_signal_fence(memory_order_seq_cst);

@@ -1,6 +1,6 @@
 /* value.c: atomic.Value for pointers, with reclamation of replaced values
- * by epoch-based reclamation (the scheme of src/map.c, where the argument
- * for its safety is spelled out).
+ * by epoch-based reclamation (the guard is epoch.h's; src/map.c spells
+ * out the argument for its safety).
  *
  * v->cur is the current value, published with an atomic exchange. v->dom
  * (allocated on first use) holds one slot per worker plus one for plain
@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "epoch.h"
 #include "goc/sync.h"
 #include "internal.h"
 #include "race.h"
@@ -56,10 +57,11 @@ typedef struct retired {
     void *ptr;
 } retired;
 
-/* Per worker, and one for plain threads. n: read by the reclaimer without
- * the lock; the rest under lock (limbo is also peeked at without it). */
+/* Per worker, and one for plain threads. cnt: read by the reclaimer
+ * without the lock; the rest under lock (limbo is also peeked at without
+ * it). */
 struct slot {
-    _Atomic int64_t n[2];
+    goc__epoch_count cnt;
     goc_spinlock lock;
     uint32_t nstores, nspare;
     _Atomic(retired *) limbo[2];
@@ -110,40 +112,18 @@ static inline dom *get_dom(goc_value *v)
     return likely(d != NULL) ? d : dom_slow(v);
 }
 
-/* The caller's slot: its worker's, or the plain threads' one. */
-static inline uint32_t my_slot(dom *d)
-{
-    goc_p *p = goc__getp();
-    uint32_t slot = d->nslots - 1;
-    if (p) {
-        slot = (uint32_t)p->id;
-        if (unlikely(slot >= d->nslots - 1))
-            slot %= d->nslots - 1;
-    }
-    return slot;
-}
-
 static inline void enter(dom *d, goc_value_ref *ref)
 {
-    uint32_t slot = my_slot(d);
-    struct slot *c = &d->slots[slot];
-    for (;;) {
-        uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
-        atomic_fetch_add_explicit(&c->n[e & 1], 1, memory_order_seq_cst);
-        if (likely(atomic_load_explicit(&d->epoch, memory_order_seq_cst) == e)) {
-            ref->version = d;
-            ref->slot = slot;
-            ref->parity = (uint32_t)(e & 1);
-            return;
-        }
-        atomic_fetch_sub_explicit(&c->n[e & 1], 1, memory_order_relaxed);
-    }
+    uint32_t slot = goc__epoch_slot(d->nslots);
+    ref->parity = goc__epoch_enter(&d->epoch, &d->slots[slot].cnt);
+    ref->version = d;
+    ref->slot = slot;
 }
 
 static inline void leave(dom *d, goc_value_ref *ref)
 {
     goc__race_release(&d->reclaim_sync);
-    atomic_fetch_sub_explicit(&d->slots[ref->slot].n[ref->parity], 1, memory_order_release);
+    goc__epoch_leave(&d->slots[ref->slot].cnt, ref->parity);
     ref->version = NULL;
 }
 
@@ -194,10 +174,7 @@ static bool advance_locked(dom *d, retired **out)
 {
     uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
     unsigned old = (unsigned)((e + 1) & 1);
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < d->nslots; i++)
-        sum += atomic_load_explicit(&d->slots[i].n[old], memory_order_seq_cst);
-    if (sum != 0)
+    if (!goc__epoch_drained(&d->slots[0].cnt, sizeof d->slots[0], d->nslots, old))
         return false;
     for (uint32_t i = 0; i < d->nslots; i++) {
         struct slot *s = &d->slots[i];
@@ -324,7 +301,7 @@ void goc_value_reclaim(goc_value *v)
     dom *d = __atomic_load_n((dom **)&v->dom, __ATOMIC_ACQUIRE);
     if (!d || !v->free_fn)
         return;
-    reclaim(v, d, &d->slots[my_slot(d)], true);
+    reclaim(v, d, &d->slots[goc__epoch_slot(d->nslots)], true);
 }
 
 void goc_value_destroy(goc_value *v)
