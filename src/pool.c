@@ -4,11 +4,14 @@
  * CAS from NULL; the loser frees its copy) and freed only by destroy:
  * cache i belongs to worker i, the last one to plain threads and to the
  * monitor's spare workers (ids >= nprocs). Each cache:
- *   private   one object (Go's private slot), emptied with an atomic
- *             exchange (by get, a stealer or trim); filled by put: in a
- *             worker's own cache, where only that worker fills it, with a
- *             plain release store when it is empty; in the shared cache,
- *             which several threads fill, with a compare-and-swap;
+ *   private   one object (Go's private slot). In a worker's cache only
+ *             that worker fills it (put: a plain release store when it is
+ *             empty) and, where membarrier is usable, only that worker and
+ *             trim empty it: get with a plain load and store, as Go's
+ *             pinned private slot, and stealers leave it alone, as Go's.
+ *             Without membarrier, and in the shared last cache, which
+ *             several threads fill (with a compare-and-swap), it is emptied
+ *             with an atomic exchange, by get, a stealer or trim;
  *   shared    a stack of at most SHARED objects under a spin lock, which
  *             its worker pushes and pops and other workers steal from.
  * get: own private, own shared, then the other caches (other workers',
@@ -18,11 +21,20 @@
  * yields, which none of this does; another worker may still steal from
  * the cache meanwhile, which the lock and the exchange allow.
  *
+ * Trim against a worker's plain get: an asymmetric Dekker pair. get sets
+ * its cache's busy word (plain store, compiler barrier), then reads the
+ * pool's trimming count: zero, it takes private with plain accesses and
+ * clears busy; else it takes private with an exchange. trim raises
+ * trimming, issues membarrier (every thread then either has its busy store
+ * visible or will see trimming), waits for every worker's busy to clear,
+ * and only then exchanges the private slots.
+ *
  * Happens-before, for TSan (this file is not instrumented), as Go's race
  * annotations: put releases on the object, get acquires on it. The caches'
  * initialisation (a memset, which TSan intercepts even here) is published
  * on the locals array.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,13 +46,16 @@
 
 typedef struct pool_local {
     void *_Atomic private;
+    _Atomic uint32_t busy; /* the owner's plain get is under way (see above) */
     goc_spinlock lock;
     int n; /* objects in shared, under lock */
     void *shared[SHARED];
 } __attribute__((aligned(64))) pool_local;
 
 typedef struct pool_locals {
-    int n; /* caches: nprocs + 1 */
+    int n;                     /* caches: nprocs + 1 */
+    bool plain;                /* membarrier: workers' private slots are owner-only */
+    _Atomic uint32_t trimming; /* trims under way */
     pool_local local[];
 } pool_locals;
 
@@ -61,6 +76,7 @@ static pool_locals *locals_slow(goc_pool *p)
         goc__fatal("sync.Pool: out of memory");
     memset(ls, 0, size);
     ls->n = n;
+    ls->plain = goc__os_membarrier_usable();
     goc__race_release(ls); /* memset is intercepted: publish it */
     pool_locals *expect = NULL;
     if (!__atomic_compare_exchange_n((pool_locals **)&p->locals, &expect, ls, false,
@@ -88,9 +104,11 @@ static inline pool_local *my_local(pool_locals *ls)
     return &ls->local[pp && pp->id < ls->n - 1 ? pp->id : ls->n - 1];
 }
 
-static void *shared_pop(pool_local *l, bool steal)
+/* Pops from l's shared stack; a stealer (steal) first tries l's private
+ * slot unless only its owner may empty it (owner_only). */
+static void *shared_pop(pool_local *l, bool steal, bool owner_only)
 {
-    if (steal) {
+    if (steal && !owner_only) {
         if (!atomic_load_explicit(&l->private, memory_order_relaxed) &&
             !__atomic_load_n(&l->n, __ATOMIC_RELAXED))
             return NULL;
@@ -112,14 +130,31 @@ void *goc_pool_get(goc_pool *p)
 {
     pool_locals *ls = get_locals(p);
     pool_local *l = my_local(ls);
-    void *x = atomic_exchange_explicit(&l->private, NULL, memory_order_acquire);
+    int me = (int)(l - ls->local);
+    void *x;
+    if (likely(ls->plain) && me < ls->n - 1) {
+        atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+        atomic_signal_fence(memory_order_seq_cst);
+        if (likely(!atomic_load_explicit(&ls->trimming, memory_order_relaxed))) {
+            x = atomic_load_explicit(&l->private, memory_order_relaxed);
+            if (x)
+                atomic_store_explicit(&l->private, NULL, memory_order_relaxed);
+            atomic_store_explicit(&l->busy, 0, memory_order_release);
+        } else {
+            atomic_store_explicit(&l->busy, 0, memory_order_release);
+            x = atomic_exchange_explicit(&l->private, NULL, memory_order_acquire);
+        }
+    } else {
+        x = atomic_exchange_explicit(&l->private, NULL, memory_order_acquire);
+    }
     if (!x)
-        x = shared_pop(l, false);
+        x = shared_pop(l, false, false);
     if (!x) {
         /* Steal, starting next to our own cache. */
-        int me = (int)(l - ls->local);
-        for (int i = 1; i < ls->n && !x; i++)
-            x = shared_pop(&ls->local[(me + i) % ls->n], true);
+        for (int i = 1; i < ls->n && !x; i++) {
+            int v = (me + i) % ls->n;
+            x = shared_pop(&ls->local[v], true, ls->plain && v < ls->n - 1);
+        }
     }
     if (x) {
         goc__race_acquire(x);
@@ -179,6 +214,19 @@ void goc_pool_trim(goc_pool *p)
     if (!ls)
         return;
     goc__race_acquire(ls);
+    if (ls->plain) {
+        /* Owner-only private slots: wait out the plain gets under way; the
+         * later ones see trimming and exchange (see the file comment). */
+        atomic_fetch_add_explicit(&ls->trimming, 1, memory_order_seq_cst);
+        goc__os_membarrier();
+        for (int i = 0; i < ls->n - 1; i++)
+            for (int k = 0; atomic_load_explicit(&ls->local[i].busy, memory_order_acquire); k++) {
+                if (k < 128)
+                    goc__cpu_relax();
+                else
+                    sched_yield(); /* its thread was preempted mid-get */
+            }
+    }
     for (int i = 0; i < ls->n; i++) {
         pool_local *l = &ls->local[i];
         void *batch[SHARED + 1];
@@ -196,6 +244,8 @@ void goc_pool_trim(goc_pool *p)
             destroy(p, batch[j]);
         }
     }
+    if (ls->plain)
+        atomic_fetch_sub_explicit(&ls->trimming, 1, memory_order_release);
 }
 
 void goc_pool_destroy(goc_pool *p)
