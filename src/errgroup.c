@@ -22,22 +22,6 @@ typedef struct task {
     bool unit; /* holds a unit of g->sem */
 } task;
 
-/* Task records come from a pool: a fan-out makes them faster than they
- * are freed, which drains malloc's per-thread cache every time. */
-static void *task_new(void *ctx)
-{
-    (void)ctx;
-    return malloc(sizeof(task));
-}
-
-static void task_free(void *obj, void *ctx)
-{
-    (void)ctx;
-    free(obj);
-}
-
-static goc_pool tasks = GOC_POOL_INIT(task_new, task_free, NULL);
-
 void goc_errgroup_init(goc_errgroup *g) { *g = (goc_errgroup)GOC_ERRGROUP_INIT; }
 
 goc_ctx *goc_errgroup_with_context(goc_errgroup *g, goc_ctx *parent)
@@ -68,10 +52,10 @@ static void done(goc_errgroup *g, bool unit)
     goc_waitgroup_done(&g->wg);
 }
 
+/* arg: the task record, on the goroutine's own stack (goc__go_copy). */
 static void run(void *arg)
 {
     task t = *(task *)arg;
-    goc_pool_put(&tasks, arg);
     int err = t.fn(t.arg);
     if (err)
         fail(t.g, err);
@@ -82,14 +66,8 @@ static void run(void *arg)
 static void start(goc_errgroup *g, goc_errgroup_fn fn, void *arg, bool unit)
 {
     goc_waitgroup_add(&g->wg, 1);
-    task *t = goc_pool_get(&tasks);
-    int64_t r = -ENOMEM;
-    if (t) {
-        *t = (task){g, fn, arg, unit};
-        r = goc_go_at(run, t, NULL, "goc_errgroup_go", 0);
-        if (r < 0)
-            goc_pool_put(&tasks, t);
-    }
+    task t = {g, fn, arg, unit};
+    int64_t r = goc__go_copy(run, &t, sizeof t, "goc_errgroup_go", 0);
     if (r < 0) {
         fail(g, (int)r);
         done(g, unit);

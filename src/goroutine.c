@@ -136,8 +136,10 @@ void goc__gentry(goc_g *g)
     finish(g);
 }
 
+/* rec, size: goc__go_copy's record (NULL, 0: arg as given). */
 static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const char *file,
-                     int line, uint32_t flags, goc_waitgroup *done_wg)
+                     int line, uint32_t flags, goc_waitgroup *done_wg, const void *rec,
+                     size_t size)
 {
     goc__sched_start();
     goc_p *p = goc__getp();
@@ -157,7 +159,16 @@ static int64_t spawn(goc_fn fn, void *arg, const goc_go_options *opts, const cha
     g->file = file;
     g->line = line;
     g->parent = parent && !(parent->flags & G_SYSTEM) ? parent->id : 0;
-    g->sp = goc__ctx_init(g->stack.hi, g, g->stack.lo);
+    char *top = g->stack.hi;
+    if (rec) {
+        /* After the slot's previous goroutine, which released g as it
+         * ended (goc__sched_goexit): memcpy is intercepted by TSan. */
+        goc__race_acquire(g);
+        top = (char *)((uintptr_t)(top - size) & ~(uintptr_t)15);
+        memcpy(top, rec, size);
+        g->arg = arg = top;
+    }
+    g->sp = goc__ctx_init(top, g, g->stack.lo);
     g->race_fiber = goc__race_fiber_create();
     if (p)
         atomic_store_explicit(&p->ncreated,
@@ -176,12 +187,19 @@ int64_t goc_go_at(goc_fn fn, void *arg, const goc_go_options *opts, const char *
 {
     if (!fn)
         return -EINVAL;
-    return spawn(fn, arg, opts, file, line, 0, NULL);
+    return spawn(fn, arg, opts, file, line, 0, NULL, NULL, 0);
 }
 
 int64_t goc__go_wg(goc_waitgroup *wg, goc_fn fn, void *arg, const char *file, int line)
 {
-    return spawn(fn, arg, NULL, file, line, 0, wg);
+    return spawn(fn, arg, NULL, file, line, 0, wg, NULL, 0);
+}
+
+int64_t goc__go_copy(goc_fn fn, const void *rec, size_t size, const char *file, int line)
+{
+    if (size > GOC_GO_COPY_MAX)
+        goc__fatal("goc__go_copy: record too large");
+    return spawn(fn, NULL, NULL, file, line, 0, NULL, rec, size);
 }
 
 int goc_defer(goc_fn fn, void *arg)
@@ -241,7 +259,7 @@ int goc_main(int (*main_fn)(int argc, char **argv), int argc, char **argv)
     main_state.argv = argv;
     goc__thread_g(); /* count this thread as outside until it waits */
     goc__sched_start();
-    if (spawn(main_body, NULL, NULL, "goc_main", 0, G_MAIN, NULL) < 0)
+    if (spawn(main_body, NULL, NULL, "goc_main", 0, G_MAIN, NULL, NULL, 0) < 0)
         goc__fatal("cannot start goroutine 1");
     atomic_store_explicit(&main_state.mode, true, memory_order_release);
     goc__note_wait(&main_state.done, "goc_main");

@@ -260,6 +260,13 @@ GOC_INTERNAL void goc__runq_put_new(goc_p *p, goc_g *g); /* a just-created G; p:
  * statement), with no record or defer allocated. The caller has added 1. */
 GOC_INTERNAL int64_t goc__go_wg(struct goc_waitgroup *wg, goc_fn fn, void *arg, const char *file,
                                 int line);
+/* goc_go_at whose argument is a copy of the size bytes at rec (at most
+ * GOC_GO_COPY_MAX), made at the top of the new goroutine's own stack: a
+ * closure's captured values, alive as long as the goroutine and freed with
+ * it, with no allocation. fn gets the copy's address. */
+#define GOC_GO_COPY_MAX 64
+GOC_INTERNAL int64_t goc__go_copy(goc_fn fn, const void *rec, size_t size, const char *file,
+                                  int line);
 GOC_INTERNAL void goc__sched_goexit(goc_g *g) __attribute__((noreturn));
 GOC_INTERNAL void goc__sched_after_switch(goc_g *self);
 GOC_INTERNAL void goc__sched_stop(void);       /* goc_main: no G runs after this */
