@@ -247,9 +247,11 @@ int main(int argc, char **argv)
 {
     test_self = argv[0];
     goc_maxprocs(1);
-    if (argc > 1 && !strcmp(argv[1], "limit"))
-        return goc_main(sc_limit, argc, argv);
-    if (argc > 1 && !strcmp(argv[1], "nodeadlock"))
-        return goc_main(sc_nodeadlock, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"limit", sc_limit},
+        {"nodeadlock", sc_nodeadlock},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -1569,10 +1569,7 @@ static int run_all(int argc, char **argv)
     return test_summary();
 }
 
-static const struct {
-    const char *name;
-    int (*fn)(int, char **);
-} scenarios[] = {
+static const struct test_scenario scenarios[] = {
     {"send_closed", sc_send_closed},
     {"close_closed", sc_close_closed},
     {"close_nil", sc_close_nil},
@@ -1587,8 +1584,6 @@ int main(int argc, char **argv)
 {
     test_self = argv[0];
     if (argc > 1)
-        for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-            if (!strcmp(argv[1], scenarios[i].name))
-                return goc_main(scenarios[i].fn, argc, argv);
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -527,7 +527,10 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc == 2 && strcmp(argv[1], "single_worker_threads") == 0)
-        return goc_main(sc_single_worker_threads, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"single_worker_threads", sc_single_worker_threads},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

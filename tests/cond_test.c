@@ -421,11 +421,10 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "cond_deadlock") == 0)
-            return goc_main(sc_cond_deadlock, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"cond_deadlock", sc_cond_deadlock},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -1366,13 +1366,11 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "nil_key") == 0)
-            return goc_main(sc_nil_key, argc, argv);
-        if (strcmp(argv[1], "nil_parent") == 0)
-            return goc_main(sc_nil_parent, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"nil_key", sc_nil_key},
+        {"nil_parent", sc_nil_parent},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

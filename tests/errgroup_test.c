@@ -246,11 +246,10 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "modify_limit") == 0)
-            return goc_main(sc_modify_limit, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"modify_limit", sc_modify_limit},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

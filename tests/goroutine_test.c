@@ -667,15 +667,12 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "panic") == 0)
-            return goc_main(panic_main, argc, argv);
-        if (strcmp(argv[1], "negwg") == 0)
-            return goc_main(negwg_main, argc, argv);
-        if (strcmp(argv[1], "goexit_thread") == 0)
-            return goc_main(goexit_thread_main, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"panic", panic_main},
+        {"negwg", negwg_main},
+        {"goexit_thread", goexit_thread_main},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

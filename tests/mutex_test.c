@@ -621,18 +621,18 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "misuse") == 0) {
-            const char *name = getenv("GOC_TEST_ARG");
-            char *args[] = {argv[0], argv[1], (char *)(name ? name : ""), NULL};
-            return goc_main(misuse_main, 3, args);
-        }
-        if (strcmp(argv[1], "withdraw") == 0)
-            return goc_main(withdraw_main, argc, argv);
-        if (strcmp(argv[1], "racy") == 0)
-            return goc_main(racy_main, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
+    static const struct test_scenario scenarios[] = {
+        {"withdraw", withdraw_main},
+        {"racy", racy_main},
+    };
+    /* misuse takes its case from the environment as a third argument:
+     * not a plain scenario. */
+    if (argc > 1 && strcmp(argv[1], "misuse") == 0) {
+        const char *name = getenv("GOC_TEST_ARG");
+        char *args[] = {argv[0], argv[1], (char *)(name ? name : ""), NULL};
+        return goc_main(misuse_main, 3, args);
     }
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -321,7 +321,10 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1 && !strcmp(argv[1], "busy"))
-        return goc_main(sc_busy, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"busy", sc_busy},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -308,13 +308,11 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "writer_waits") == 0)
-            return goc_main(sc_writer_waits, argc, argv);
-        if (strcmp(argv[1], "reader_waits") == 0)
-            return goc_main(sc_reader_waits, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"writer_waits", sc_writer_waits},
+        {"reader_waits", sc_reader_waits},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

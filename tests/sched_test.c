@@ -348,9 +348,11 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1 && !strcmp(argv[1], "fair"))
-        return goc_main(fair_child, argc, argv);
-    if (argc > 1 && !strcmp(argv[1], "pingpong"))
-        return goc_main(pingpong_child, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"fair", fair_child},
+        {"pingpong", pingpong_child},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

@@ -307,15 +307,12 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "release_too_much") == 0)
-            return goc_main(sc_release_too_much, argc, argv);
-        if (strcmp(argv[1], "sema_deadlock") == 0)
-            return goc_main(sc_sema_deadlock, argc, argv);
-        if (strcmp(argv[1], "sema_too_large") == 0)
-            return goc_main(sc_sema_too_large, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"release_too_much", sc_release_too_much},
+        {"sema_deadlock", sc_sema_deadlock},
+        {"sema_too_large", sc_sema_too_large},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

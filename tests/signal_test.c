@@ -130,9 +130,11 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1 && !strcmp(argv[1], "notify"))
-        return goc_main(sc_notify, argc, argv);
-    if (argc > 1 && !strcmp(argv[1], "external"))
-        return goc_main(sc_external, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"notify", sc_notify},
+        {"external", sc_external},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

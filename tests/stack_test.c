@@ -163,11 +163,13 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1 && !strcmp(argv[1], "env_size"))
-        return goc_main(sc_env_size, argc, argv);
+    static const struct test_scenario scenarios[] = {
+        {"env_size", sc_env_size},
 #if !defined(GOC_SANITIZE_THREAD)
-    if (argc > 1 && !strcmp(argv[1], "beyond_budget"))
-        return goc_main(sc_beyond_budget, argc, argv);
+        {"beyond_budget", sc_beyond_budget},
 #endif
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }

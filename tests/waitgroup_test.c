@@ -395,15 +395,12 @@ static int run_all(int argc, char **argv)
 int main(int argc, char **argv)
 {
     test_self = argv[0];
-    if (argc > 1) {
-        if (strcmp(argv[1], "misuse") == 0)
-            return goc_main(misuse_main, argc, argv);
-        if (strcmp(argv[1], "negative_add") == 0)
-            return goc_main(negative_add_main, argc, argv);
-        if (strcmp(argv[1], "negative_goroutine") == 0)
-            return goc_main(negative_goroutine_main, argc, argv);
-        fprintf(stderr, "unknown scenario %s\n", argv[1]);
-        return 127;
-    }
+    static const struct test_scenario scenarios[] = {
+        {"misuse", misuse_main},
+        {"negative_add", negative_add_main},
+        {"negative_goroutine", negative_goroutine_main},
+    };
+    if (argc > 1)
+        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
     return goc_main(run_all, argc, argv);
 }
