@@ -245,13 +245,10 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     goc_maxprocs(1);
     static const struct test_scenario scenarios[] = {
         {"limit", sc_limit},
         {"nodeadlock", sc_nodeadlock},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

@@ -1582,8 +1582,5 @@ static const struct test_scenario scenarios[] = {
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

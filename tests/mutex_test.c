@@ -620,7 +620,6 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"withdraw", withdraw_main},
         {"racy", racy_main},
@@ -632,7 +631,5 @@ int main(int argc, char **argv)
         char *args[] = {argv[0], argv[1], (char *)(name ? name : ""), NULL};
         return goc_main(misuse_main, 3, args);
     }
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

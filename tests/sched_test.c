@@ -347,12 +347,9 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"fair", fair_child},
         {"pingpong", pingpong_child},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

@@ -306,13 +306,10 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"release_too_much", sc_release_too_much},
         {"sema_deadlock", sc_sema_deadlock},
         {"sema_too_large", sc_sema_too_large},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

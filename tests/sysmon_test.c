@@ -283,13 +283,10 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"blocked_reads", sc_blocked_reads},   {"compute", sc_compute},
         {"stranded_timer", sc_stranded_timer}, {"stranded_poller", sc_stranded_poller},
         {"deadlock_after", sc_deadlock_after},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

@@ -124,6 +124,18 @@ static inline int run_scenario(int argc, char **argv, const struct test_scenario
     return 127;
 }
 
+/* A test program's main: argv[1] names one of the n scenarios of table
+ * (run_scenario runs it), else run_all runs the program's tests under
+ * goc_main. */
+static inline int test_main(int argc, char **argv, const struct test_scenario *table, size_t n,
+                            int (*run_all)(int argc, char **argv))
+{
+    test_self = argv[0];
+    if (argc > 1)
+        return run_scenario(argc, argv, table, n);
+    return goc_main(run_all, argc, argv);
+}
+
 /* Runs "<self> <scenario>" with extra environment entries (NAME=VALUE,
  * NULL-terminated list, may be NULL); collects its stderr and stdout into
  * out. Returns the exit status, or 128+signal if it was killed. */

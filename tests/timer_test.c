@@ -605,13 +605,10 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"sleepdead", sc_sleep_forever_deadlock},
         {"inorder", sc_timers_in_order},
         {"reuse", sc_blocks_reused},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }

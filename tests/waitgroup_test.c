@@ -394,13 +394,10 @@ static int run_all(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    test_self = argv[0];
     static const struct test_scenario scenarios[] = {
         {"misuse", misuse_main},
         {"negative_add", negative_add_main},
         {"negative_goroutine", negative_goroutine_main},
     };
-    if (argc > 1)
-        return run_scenario(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios);
-    return goc_main(run_all, argc, argv);
+    return test_main(argc, argv, scenarios, sizeof scenarios / sizeof *scenarios, run_all);
 }
