@@ -125,11 +125,26 @@ typedef struct {
     int32_t dcause;            /* the cause when the deadline ends it */
 } tctx;
 
-typedef struct {
+/* A value context's lookup data is immutable after creation. Besides its
+ * own pair it copies the pairs of its VALUE_UP nearest value ancestors
+ * (up[], nearest first) and points past them (skip: the next value
+ * ancestor, NULL when none), so a lookup that misses loads one record per
+ * VALUE_UP + 1 values instead of walking every parent: the walk is a chain
+ * of dependent loads, as long as the chain of records it visits. Ancestors
+ * live as long as their descendants (each context holds its parent), so
+ * vparent and skip need no references. A WithoutCancel context (also a
+ * vctx) carries no value: lookups pass over it as over a cancel context. */
+enum { VALUE_UP = 2 };
+
+typedef struct vctx {
     struct goc_ctx h;
     const void *key;
     void *val;
     _Atomic int32_t refs;
+    uint32_t nup;              /* pairs in up[] */
+    struct vctx *vparent;      /* the nearest value ancestor; NULL: none */
+    struct vctx *skip;         /* the nearest value ancestor not in up[] */
+    struct { const void *key; void *val; } up[VALUE_UP];
 } vctx;
 
 struct goc_ctx_after {
@@ -539,6 +554,14 @@ goc_ctx *goc_with_timeout_cause(goc_ctx *parent, int64_t timeout, int cause)
     return goc_with_deadline_cause(parent, deadline_after(timeout), cause);
 }
 
+/* The value context nearest to c (c included), or NULL. */
+static vctx *nearest_value(goc_ctx *c)
+{
+    while (c && c->kind != CTX_VALUE)
+        c = c->parent;
+    return (vctx *)c;
+}
+
 static goc_ctx *value_new(goc_ctx *parent, uint8_t kind, const void *key, void *val)
 {
     vctx *v = malloc(sizeof *v);
@@ -551,6 +574,17 @@ static goc_ctx *value_new(goc_ctx *parent, uint8_t kind, const void *key, void *
     v->h.deadline = kind == CTX_VALUE ? parent->deadline : INT64_MAX;
     v->key = key;
     v->val = val;
+    v->nup = 0;
+    v->vparent = v->skip = NULL;
+    if (kind == CTX_VALUE) {
+        vctx *a = nearest_value(parent);
+        v->vparent = a;
+        for (; a && v->nup < VALUE_UP; a = a->vparent, v->nup++) {
+            v->up[v->nup].key = a->key;
+            v->up[v->nup].val = a->val;
+        }
+        v->skip = a;
+    }
     return &v->h;
 }
 
@@ -696,9 +730,13 @@ bool goc_ctx_deadline(goc_ctx *ctx, int64_t *deadline)
 
 void *goc_ctx_value(goc_ctx *ctx, const void *key)
 {
-    for (goc_ctx *c = ctx; c; c = c->parent)
-        if (c->kind == CTX_VALUE && ((vctx *)c)->key == key)
-            return ((vctx *)c)->val;
+    for (vctx *v = nearest_value(ctx); v; v = v->skip) {
+        if (v->key == key)
+            return v->val;
+        for (uint32_t i = 0; i < v->nup; i++)
+            if (v->up[i].key == key)
+                return v->up[i].val;
+    }
     return NULL;
 }
 

@@ -298,6 +298,64 @@ TEST(TestValues)
         goc_ctx_release(all[i]);
 }
 
+/* Lookups through deep chains that mix every kind, with keys reused so
+ * that nearer values shadow farther ones, against a plain model: the
+ * innermost pair with the key (WithoutCancel passes values through). Two
+ * branches grow from each chain's midpoint, so records that share
+ * ancestors are checked too. Every depth is checked, for every key and a
+ * key that is never set. */
+static const void *model_value(const void *const *mk, void *const *mv, int n, const void *key)
+{
+    for (int i = n - 1; i >= 0; i--)
+        if (mk[i] == key)
+            return mv[i];
+    return NULL;
+}
+
+TEST(deep_values_match_a_plain_walk)
+{
+    enum { DEPTH = 120, NKEYS = 5 };
+    static char keys[NKEYS + 1], vals[2 * DEPTH];
+    uint64_t seed = (uint64_t)goc_now() | 1;
+    for (int round = 0; round < 4; round++) {
+        goc_ctx *made[2 * DEPTH];
+        int nmade = 0;
+        const void *mk[2 * DEPTH];
+        void *mv[2 * DEPTH];
+        int nm = 0, mid_nm = 0;
+        goc_ctx *ctx = goc_background(), *mid = NULL;
+        for (int branch = 0; branch < 2; branch++) {
+            if (branch) {
+                ctx = mid;
+                nm = mid_nm;
+            }
+            for (int d = branch ? DEPTH / 2 : 0; d < DEPTH; d++) {
+                uint64_t r = rng_next(&seed);
+                switch (r % 8) {
+                case 0: ctx = goc_with_cancel(ctx); break;
+                case 1: ctx = goc_without_cancel(ctx); break;
+                case 2: ctx = goc_with_timeout(ctx, VERY_LONG); break;
+                default:
+                    mk[nm] = &keys[(r >> 8) % NKEYS];
+                    mv[nm] = &vals[nmade];
+                    ctx = goc_with_value(ctx, mk[nm], mv[nm]);
+                    nm++;
+                }
+                CHECK(ctx != NULL);
+                made[nmade++] = ctx;
+                if (!branch && d == DEPTH / 2 - 1) {
+                    mid = ctx;
+                    mid_nm = nm;
+                }
+                for (int k = 0; k <= NKEYS; k++)
+                    CHECK(goc_ctx_value(ctx, &keys[k]) == model_value(mk, mv, nm, &keys[k]));
+            }
+        }
+        while (nmade > 0)
+            goc_ctx_release(made[--nmade]);
+    }
+}
+
 /* ---- TestSimultaneousCancels ---- */
 
 struct canceller {
@@ -1330,6 +1388,7 @@ static int run_all(int argc, char **argv)
     LRUN(TestCanceledTimeout);
     LRUN(deadlines_nest);
     LRUN(TestValues);
+    LRUN(deep_values_match_a_plain_walk);
     LRUN(TestSimultaneousCancels);
     LRUN(TestInterlockedCancels);
     LRUN(TestLayersCancel);
