@@ -599,7 +599,9 @@ static inline __attribute__((always_inline)) void post_switch(goc_p *p)
     }
 }
 
-void goc__sched_after_switch(goc_g *self)
+/* What a context does first once switched to (goc__gentry's copy for a
+ * goroutine's first run; inline in switch_to, the hot path). */
+static inline __attribute__((always_inline)) void after_switch(goc_g *self)
 {
     goc__asan_finish_switch(self->asan_fake);
 #if defined(GOC_SANITIZE_THREAD)
@@ -610,6 +612,8 @@ void goc__sched_after_switch(goc_g *self)
 #endif
     post_switch(self->p);
 }
+
+void goc__sched_after_switch(goc_g *self) { after_switch(self); }
 
 /* Switches from the running context `from` to `to` on p. Returns when
  * something switches back to `from`, possibly on another P. */
@@ -632,7 +636,7 @@ static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *fro
     goc__asan_start_switch(dying ? NULL : &from->asan_fake, to->stack.lo,
                            (size_t)(to->stack.hi - to->stack.lo));
     goc__ctx_switch(&from->sp, to->sp);
-    goc__sched_after_switch(from);
+    after_switch(from);
 }
 
 static goc_g *findrunnable(goc_p *p);
@@ -1236,7 +1240,11 @@ static bool sysmon_look(struct watch *watch)
         uint32_t tick = atomic_load_explicit(&p->schedtick, memory_order_relaxed);
         bool idle = atomic_load_explicit(&p->dormant, memory_order_relaxed) ||
                     __atomic_load_n(&p->idle, __ATOMIC_RELAXED);
-        if (idle || tick != w->tick) {
+        /* since == 0: the first look at p (the monitor's first, or a spare
+         * that has just appeared). Nothing is known of it yet: a worker
+         * whose thread has not run anything still shows tick 0, which is
+         * not "stuck since the epoch". */
+        if (idle || tick != w->tick || w->since == 0) {
             w->tick = tick;
             w->since = now;
             w->runq_wait = -2;
