@@ -29,7 +29,10 @@ BUILD_AARCH64 := build-aarch64
 
 # $(call cmake_configure,DIR,CMAKE-ARGS): configure DIR unless it already is.
 # A change of CMakeLists.txt or of the file set is picked up by the build.
-cmake_configure = { [ -f $(1)/CMakeCache.txt ] || $(CMAKE) -S . -B $(1) $(2); }
+# Configured means the build tool's file exists: a configure that failed
+# (a cross compiler not installed yet) leaves CMakeCache.txt behind, and is
+# tried again.
+cmake_configure = { [ -f $(1)/Makefile ] || [ -f $(1)/build.ninja ] || $(CMAKE) -S . -B $(1) $(2); }
 # $(call cmake_build,DIR,CMAKE-ARGS)
 cmake_build = { $(call cmake_configure,$(1),$(2)) && $(CMAKE) --build $(1) -j$(NPROC); }
 
