@@ -17,20 +17,27 @@
  *  - c->done is NULL until goc_ctx_done asks for it or c ends; the first
  *    cancel closes it, or sets it to the shared closed channel. err is set
  *    before done is closed, so a goroutine woken by Done sees err.
- *  - c's child list holds the nodes (derived cctxs, AfterFuncs, watchers)
- *    whose `linked` flag is set; that flag is guarded by c->lock. The first
- *    cancel empties the list under the lock and, from then on, the
- *    canceller owns the links of the nodes it took. A cctx is in its
- *    parent's list (p = its pcc, the parent's cc) iff linked: linked when it
- *    is made while p lives, unlinked by its own cancel (which removes it) or
- *    by p's (which takes the whole list). An ended cctx is never linked.
+ *  - c's child lists hold the nodes (derived cctxs, AfterFuncs, watchers)
+ *    whose `linked` flag is set; a node's list (node->list, set when it is
+ *    linked) guards that flag. c has its own list, guarded by c's lock, and
+ *    once two threads have linked under c at the same moment, one list per
+ *    worker (c->shards, each with its lock, alone on a cache line): a
+ *    context that every worker derives from then takes no lock that other
+ *    workers take too. A linker checks err under its list's lock. The first
+ *    cancel sets err under c's lock, then empties c's list and each shard
+ *    under that one's lock, and from then on the canceller owns the links
+ *    of the nodes it took. A cctx is in one of its parent's lists (p = its
+ *    pcc, the parent's cc) iff linked: linked when it is made while p
+ *    lives, unlinked by its own cancel (which removes it) or by p's (which
+ *    takes every list). An ended cctx is never linked.
  *
- * Locking. c->lock is a runtime spin lock, held for short sections only:
- * never across a park, a goroutine start or a channel close. Context locks
- * never nest: a child is made and linked under its parent's lock alone,
- * and a cancel takes each context's lock in turn. Watchers' functions run
- * under the context's lock and may take their waiter's lock (so a waiter's
- * lock is never held while taking a context's). A cancel walks the subtree
+ * Locking. A context's lock (c->list.lock) and its shards' locks are
+ * runtime spin locks, held for short sections only: never across a park, a
+ * goroutine start or a channel close. They never nest: a child is made and
+ * linked under one of its parent's list locks alone, and a cancel takes
+ * each lock in turn. Watchers' functions run under their list's lock and
+ * may take their waiter's lock (so a waiter's lock is never held while
+ * taking a context's). A cancel walks the subtree
  * iteratively, breadth first, through the detached lists (no recursion, so
  * a deep chain needs no deep stack): for each context it sets the error
  * and takes the list under that context's lock, then closes the done
@@ -99,25 +106,41 @@ struct goc_ctx {
     int64_t deadline;      /* INT64_MAX: none */
 };
 
+/* A list of children and the lock that guards it, and its nodes' `linked`
+ * flags. A context's own list's lock is also the context's lock. */
+typedef struct goc__ctx_list {
+    goc_spinlock lock;
+    goc__ctx_node *head, *tail;
+    size_t n;
+} ctx_list;
+
+/* One worker's share of a busy parent's children, alone on its line. */
+typedef struct {
+    ctx_list l;
+} __attribute__((aligned(64))) ctx_shard;
+
 struct cctx {
     struct goc_ctx h;
     _Atomic int32_t err;
     int32_t cause;
     goc_chan *_Atomic done;
     cctx *pcc;                 /* the cctx it is linked under; NULL: none */
+    /* One list per worker (goc__sched_nprocs), made the first time two
+     * threads linked children under it at once; NULL until then. Set
+     * under the context's lock while it has not ended, never changed
+     * again. With the header: what deriving from it reads. */
+    ctx_shard *_Atomic shards;
     /* What deriving and cancelling children write (the lock, the list,
      * the references) starts 64 bytes past the header's end: never in one
      * of the header's cache lines, whatever malloc's alignment. */
-    char pad_[40];
-    goc_spinlock lock;
+    char pad_[32];
+    ctx_list list;             /* its lock, and children (all, until shards) */
     _Atomic int32_t refs;
-    goc__ctx_node *head, *tail; /* children */
-    size_t nchildren;
-    goc__ctx_node node;        /* in pcc's list (written under pcc's lock) */
+    goc__ctx_node node;        /* in pcc's list or one of its shards */
     bool parent_counted;       /* holds a counted reference to its parent (below) */
-    bool had_children;         /* something was ever added to its list (release_quiet) */
+    bool had_children;         /* something was ever linked under it (release_quiet) */
 };
-_Static_assert(offsetof(cctx, lock) - sizeof(struct goc_ctx) >= 64, "cctx layout");
+_Static_assert(offsetof(cctx, list) - sizeof(struct goc_ctx) >= 64, "cctx layout");
 
 typedef struct {
     cctx c;
@@ -249,6 +272,7 @@ static void unref(goc_ctx *c)
             goc_chan *d = atomic_load_explicit(&cc->done, memory_order_relaxed);
             if (d != atomic_load_explicit(&closedchan, memory_order_relaxed))
                 goc_chan_release(d); /* its own, not the shared one */
+            free(atomic_load_explicit(&cc->shards, memory_order_relaxed));
         }
         free(c);
         c = parent; /* a loop, not recursion: chains may be long */
@@ -274,34 +298,71 @@ static goc_chan *closed_chan(void)
     return n;
 }
 
-/* ---- Child lists (the owner cctx's lock held) ---- */
+/* ---- Child lists (the list's lock held) ---- */
 
-static void list_add(cctx *c, goc__ctx_node *n)
+/* Links n into l, one of c's lists. */
+static void list_add(cctx *c, ctx_list *l, goc__ctx_node *n)
 {
     n->next = NULL;
-    n->prev = c->tail;
-    if (c->tail)
-        c->tail->next = n;
+    n->prev = l->tail;
+    if (l->tail)
+        l->tail->next = n;
     else
-        c->head = n;
-    c->tail = n;
+        l->head = n;
+    l->tail = n;
+    n->list = l;
     n->linked = true;
-    c->nchildren++;
-    c->had_children = true;
+    l->n++;
+    /* (Linking into a shard: shards_make_locked set it, and a parent
+     * shared by every worker has no line written at each link.) */
+    if (l == &c->list)
+        c->had_children = true;
 }
 
-static void list_del(cctx *c, goc__ctx_node *n)
+static void list_del(goc__ctx_node *n)
 {
+    ctx_list *l = n->list;
     if (n->prev)
         n->prev->next = n->next;
     else
-        c->head = n->next;
+        l->head = n->next;
     if (n->next)
         n->next->prev = n->prev;
     else
-        c->tail = n->prev;
+        l->tail = n->prev;
     n->linked = false;
-    c->nchildren--;
+    l->n--;
+}
+
+/* The list a new child of c goes into: this worker's shard once c has
+ * shards, else c's own. Any list is correct from any thread (each has its
+ * lock); the shard only keeps a worker's links off the others' lines. */
+static ctx_list *list_for(cctx *c)
+{
+    ctx_shard *s = atomic_load_explicit(&c->shards, memory_order_acquire);
+    if (s) {
+        goc_p *p = goc__getp();
+        if (p && p->id < goc__sched_nprocs())
+            return &s[p->id].l;
+    }
+    return &c->list;
+}
+
+/* Two threads linked under c at once: give it one list per worker (c's
+ * lock held, c not ended). Under the lock, so that a cancel, which sets
+ * err under the same lock, either sees the shards and empties them or
+ * made err visible to everyone who finds them. */
+static void shards_make_locked(cctx *c)
+{
+    int n = goc__sched_nprocs();
+    if (n < 2 || atomic_load_explicit(&c->shards, memory_order_relaxed))
+        return;
+    ctx_shard *s = aligned_alloc(_Alignof(ctx_shard), sizeof *s * (size_t)n);
+    if (!s)
+        return; /* c's own list serves, as before */
+    memset(s, 0, sizeof *s * (size_t)n);
+    c->had_children = true; /* for the links into the shards */
+    atomic_store_explicit(&c->shards, s, memory_order_release);
 }
 
 static inline cctx *node_cctx(goc__ctx_node *n)
@@ -324,26 +385,12 @@ static void after_unref(goc_ctx_after *a)
 
 /* ---- Cancelling ---- */
 
-/* Ends c if it has not ended: sets err and cause, takes its child list
- * (running the watchers, referencing the child contexts; these and the
- * AfterFuncs are appended to the work list at wtail through their next
- * links), closes done, stops the timer. Returns the work list's new tail,
- * or NULL if c had ended already. */
-static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_node **wtail)
+/* Empties l, one of c's lists, which c's cancel ended (l's lock held):
+ * runs the watchers, references the child contexts, appends those and the
+ * AfterFuncs to the work list at wtail. Returns its new tail. */
+static goc__ctx_node **take_list(cctx *c, ctx_list *l, int32_t err, goc__ctx_node **wtail)
 {
-    goc_chan *closed = closed_chan();
-    goc__spin_lock(&c->lock);
-    if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
-        goc__spin_unlock(&c->lock);
-        return NULL;
-    }
-    c->cause = cause;
-    goc__race_release(c);
-    atomic_store_explicit(&c->err, err, memory_order_release);
-    goc_chan *d = atomic_load_explicit(&c->done, memory_order_relaxed);
-    if (!d)
-        atomic_store_explicit(&c->done, closed, memory_order_release);
-    goc__ctx_node *n = c->head;
+    goc__ctx_node *n = l->head;
     while (n) {
         goc__ctx_node *next = n->next;
         n->linked = false;
@@ -365,9 +412,40 @@ static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_
         }
         n = next;
     }
-    c->head = c->tail = NULL;
-    c->nchildren = 0;
-    goc__spin_unlock(&c->lock);
+    l->head = l->tail = NULL;
+    l->n = 0;
+    return wtail;
+}
+
+/* Ends c if it has not ended: sets err and cause, takes its child lists
+ * (running the watchers, referencing the child contexts; these and the
+ * AfterFuncs are appended to the work list at wtail through their next
+ * links), closes done, stops the timer. Returns the work list's new tail,
+ * or NULL if c had ended already. */
+static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_node **wtail)
+{
+    goc_chan *closed = closed_chan();
+    goc__spin_lock(&c->list.lock);
+    if (atomic_load_explicit(&c->err, memory_order_relaxed)) {
+        goc__spin_unlock(&c->list.lock);
+        return NULL;
+    }
+    c->cause = cause;
+    goc__race_release(c);
+    atomic_store_explicit(&c->err, err, memory_order_release);
+    goc_chan *d = atomic_load_explicit(&c->done, memory_order_relaxed);
+    if (!d)
+        atomic_store_explicit(&c->done, closed, memory_order_release);
+    wtail = take_list(c, &c->list, err, wtail);
+    ctx_shard *s = atomic_load_explicit(&c->shards, memory_order_relaxed);
+    goc__spin_unlock(&c->list.lock);
+    /* A linker checks err under its shard's lock: it linked before this
+     * takes the shard, or it sees err and links nothing. */
+    for (int i = 0, ns = s ? goc__sched_nprocs() : 0; i < ns; i++) {
+        goc__spin_lock(&s[i].l.lock);
+        wtail = take_list(c, &s[i].l, err, wtail);
+        goc__spin_unlock(&s[i].l.lock);
+    }
     if (d)
         goc_chan_close(d);
     if (c->h.kind == CTX_TIMER)
@@ -386,10 +464,11 @@ static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove, bool re
     if (!tail)
         return;
     cctx *p = c->pcc;
-    if (remove && p) {
-        goc__spin_lock(&p->lock);
+    ctx_list *l = c->node.list;
+    if (remove && p && l) {
+        goc__spin_lock(&l->lock);
         if (c->node.linked) {
-            list_del(p, &c->node);
+            list_del(&c->node);
             /* Its place in the list becomes a counted reference, unless
              * the last reference to c is being dropped: then c is freed
              * right after this and never looks at its parent again. */
@@ -399,7 +478,7 @@ static void ctx_cancel(cctx *c, int32_t err, int32_t cause, bool remove, bool re
                 c->parent_counted = true;
             }
         }
-        goc__spin_unlock(&p->lock);
+        goc__spin_unlock(&l->lock);
     }
     /* Breadth first through the subtree: cancel_one appends each
      * context's children at the tail of the work list. */
@@ -440,11 +519,19 @@ static void propagate(cctx *c)
     if (p == &never)
         return;
     c->pcc = p;
-    goc__spin_lock(&p->lock);
+    ctx_list *l = list_for(p);
+    if (l != &p->list) {
+        goc__spin_lock(&l->lock);
+    } else if (goc__spin_lock_contended(&l->lock) &&
+               !atomic_load_explicit(&p->err, memory_order_relaxed)) {
+        /* Someone else was in p's lock: p is shared, its later children
+         * go to per-worker lists. */
+        shards_make_locked(p);
+    }
     int32_t err = atomic_load_explicit(&p->err, memory_order_relaxed);
     if (!err) {
-        list_add(p, &c->node);
-        goc__spin_unlock(&p->lock);
+        list_add(p, l, &c->node);
+        goc__spin_unlock(&l->lock);
         return;
     }
     int32_t cause = p->cause;
@@ -452,7 +539,7 @@ static void propagate(cctx *c)
         atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
         c->parent_counted = true;
     }
-    goc__spin_unlock(&p->lock);
+    goc__spin_unlock(&l->lock);
     ctx_cancel(c, err, cause, false, false);
 }
 
@@ -467,7 +554,7 @@ static void cctx_init(cctx *c, goc_ctx *parent, uint8_t kind)
     }
     c->h.cc = c;
     c->h.deadline = parent->deadline;
-    c->lock = (goc_spinlock)GOC_SPINLOCK_INIT;
+    c->list.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
     c->node.kind = NODE_CTX;
 }
 
@@ -636,18 +723,21 @@ static bool release_quiet(cctx *c)
     if (c->h.kind != CTX_CANCEL || atomic_load_explicit(&c->refs, memory_order_acquire) != 1 ||
         c->had_children || atomic_load_explicit(&c->done, memory_order_relaxed))
         return false;
-    cctx *p = c->pcc;
-    if (p) {
-        goc__spin_lock(&p->lock);
+    if (c->pcc) {
+        ctx_list *l = c->node.list;
+        if (!l)
+            return false;
+        goc__spin_lock(&l->lock);
         bool linked = c->node.linked;
         if (linked)
-            list_del(p, &c->node);
-        goc__spin_unlock(&p->lock);
+            list_del(&c->node);
+        goc__spin_unlock(&l->lock);
         if (!linked)
             return false;
     }
     goc__race_acquire(c); /* as drop's last reference does */
     goc_ctx *parent = c->parent_counted ? c->h.parent : NULL;
+    free(atomic_load_explicit(&c->shards, memory_order_relaxed)); /* none: nothing linked */
     free(c);
     unref(parent);
     return true;
@@ -690,13 +780,13 @@ static goc_chan *done_slow(cctx *c)
     goc_chan *n = goc_chan_make(0, 0);
     if (!n)
         goc__fatal("out of memory making a context's done channel");
-    goc__spin_lock(&c->lock);
+    goc__spin_lock(&c->list.lock);
     d = atomic_load_explicit(&c->done, memory_order_relaxed);
     if (!d) {
         d = n;
         atomic_store_explicit(&c->done, d, memory_order_release);
     }
-    goc__spin_unlock(&c->lock);
+    goc__spin_unlock(&c->list.lock);
     if (d != n)
         goc_chan_release(n); /* lost to another caller, or to a cancel */
     return d;
@@ -755,10 +845,28 @@ size_t goc__ctx_nchildren(goc_ctx *ctx)
     if (!cancellable(ctx))
         return 0;
     cctx *c = (cctx *)ctx;
-    goc__spin_lock(&c->lock);
-    size_t n = c->nchildren;
-    goc__spin_unlock(&c->lock);
+    goc__spin_lock(&c->list.lock);
+    size_t n = c->list.n;
+    ctx_shard *s = atomic_load_explicit(&c->shards, memory_order_relaxed);
+    goc__spin_unlock(&c->list.lock);
+    for (int i = 0, ns = s ? goc__sched_nprocs() : 0; i < ns; i++) {
+        goc__spin_lock(&s[i].l.lock);
+        n += s[i].l.n;
+        goc__spin_unlock(&s[i].l.lock);
+    }
     return n;
+}
+
+bool goc__ctx_shard(goc_ctx *ctx)
+{
+    if (!cancellable(ctx))
+        return false;
+    cctx *c = (cctx *)ctx;
+    goc__spin_lock(&c->list.lock);
+    if (!atomic_load_explicit(&c->err, memory_order_relaxed))
+        shards_make_locked(c);
+    goc__spin_unlock(&c->list.lock);
+    return atomic_load_explicit(&c->shards, memory_order_acquire) != NULL;
 }
 
 /* ---- AfterFunc ---- */
@@ -781,14 +889,15 @@ goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
         return a; /* fn never runs */
     a->cc = c;
     a->ctx = ref(ctx);
-    goc__spin_lock(&c->lock);
+    ctx_list *l = list_for(c);
+    goc__spin_lock(&l->lock);
     if (!atomic_load_explicit(&c->err, memory_order_relaxed)) {
         a->refs = 2; /* and the list's */
-        list_add(c, &a->node);
-        goc__spin_unlock(&c->lock);
+        list_add(c, l, &a->node);
+        goc__spin_unlock(&l->lock);
         return a;
     }
-    goc__spin_unlock(&c->lock);
+    goc__spin_unlock(&l->lock);
     if (goc_go_at(fn, arg, NULL, "goc_ctx_after_func", 0) < 0)
         goc__fatal("out of memory starting an AfterFunc goroutine");
     return a;
@@ -796,14 +905,16 @@ goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
 
 bool goc_ctx_after_stop(goc_ctx_after *a)
 {
-    cctx *c = a->cc;
-    if (!c)
+    if (!a->cc)
         return !atomic_exchange_explicit(&a->stopped, 1, memory_order_relaxed);
-    goc__spin_lock(&c->lock);
+    ctx_list *l = a->node.list;
+    if (!l)
+        return false; /* its context had ended: fn was started at once */
+    goc__spin_lock(&l->lock);
     bool stopped = a->node.linked;
     if (stopped)
-        list_del(c, &a->node);
-    goc__spin_unlock(&c->lock);
+        list_del(&a->node);
+    goc__spin_unlock(&l->lock);
     if (stopped)
         after_unref(a); /* the list's */
     return stopped;
@@ -822,32 +933,34 @@ int goc__ctx_watch_start(goc_ctx *ctx, goc__ctx_watch *w, void (*fn)(goc__ctx_wa
 {
     w->node.kind = NODE_WATCH;
     w->node.linked = false;
+    w->node.list = NULL;
     w->fn = fn;
     w->arg = arg;
     w->cc = NULL;
     cctx *c = ctx->cc;
     if (c == &never)
         return 0;
-    goc__spin_lock(&c->lock);
+    ctx_list *l = list_for(c);
+    goc__spin_lock(&l->lock);
     int32_t err = atomic_load_explicit(&c->err, memory_order_relaxed);
     if (!err) {
-        list_add(c, &w->node);
+        list_add(c, l, &w->node);
         w->cc = c;
     }
-    goc__spin_unlock(&c->lock);
+    goc__spin_unlock(&l->lock);
     return err;
 }
 
 bool goc__ctx_watch_stop(goc__ctx_watch *w)
 {
-    cctx *c = w->cc;
-    if (!c)
+    if (!w->cc)
         return true;
-    goc__spin_lock(&c->lock);
+    ctx_list *l = w->node.list;
+    goc__spin_lock(&l->lock);
     bool was = w->node.linked;
     if (was)
-        list_del(c, &w->node);
-    goc__spin_unlock(&c->lock);
+        list_del(&w->node);
+    goc__spin_unlock(&l->lock);
     return was;
 }
 

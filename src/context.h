@@ -34,8 +34,9 @@
  * context, an AfterFunc, or a watcher. */
 typedef struct goc__ctx_node {
     struct goc__ctx_node *next, *prev;
+    struct goc__ctx_list *list; /* the list it was linked into (context.c); NULL: never */
     uint8_t kind;  /* NODE_* (context.c) */
-    bool linked;   /* in its context's list; guarded by that context's lock */
+    bool linked;   /* in that list; guarded by the list's lock */
 } goc__ctx_node;
 
 typedef struct goc__ctx_watch {
@@ -54,8 +55,12 @@ GOC_INTERNAL int goc__ctx_watch_start(goc_ctx *ctx, goc__ctx_watch *w,
  * fn had not run. Never parks. */
 GOC_INTERNAL bool goc__ctx_watch_stop(goc__ctx_watch *w);
 
-/* Tests: the number of entries in ctx's child list (0 for a context that
+/* Tests: the number of entries in ctx's child lists (0 for a context that
  * cannot be cancelled by itself). */
 GOC_INTERNAL size_t goc__ctx_nchildren(goc_ctx *ctx);
+/* Tests: gives ctx one child list per worker now, as two threads linking
+ * under it at once would. True if ctx has them (false: not cancellable,
+ * ended, or one worker). */
+GOC_INTERNAL bool goc__ctx_shard(goc_ctx *ctx);
 
 #endif

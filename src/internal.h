@@ -66,6 +66,14 @@ static inline void goc__spin_lock(goc_spinlock *l)
     while (unlikely(atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
         goc__spin_lock_wait(l);
 }
+/* goc__spin_lock that tells whether it had to wait for another holder. */
+static inline bool goc__spin_lock_contended(goc_spinlock *l)
+{
+    if (likely(!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
+        return false;
+    goc__spin_lock(l);
+    return true;
+}
 static inline bool goc__spin_trylock(goc_spinlock *l)
 {
     return !atomic_load_explicit(&l->v, memory_order_relaxed) &&

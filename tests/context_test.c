@@ -1029,6 +1029,120 @@ TEST(parent_with_a_million_children_does_not_grow)
     goc_ctx_release(parent);
 }
 
+/* A parent that every worker derives from (and that has per-worker child
+ * lists, forced or made by contention): children, grandchildren,
+ * AfterFuncs and watchers linked, unlinked and counted from every worker,
+ * then the parent's cancel reaches every child still linked, in whichever
+ * list. The second round cancels while the workers are still deriving:
+ * every child made after that sees the cancel at once. */
+enum { SHARD_KEEP = 8 };
+
+struct shard_worker {
+    goc_ctx *parent;
+    goc_ctx *kept[SHARD_KEEP];
+    goc_ctx *after_cancel; /* the first child made once the parent had ended */
+    _Atomic long *progress;
+    int iters;             /* 0: until the parent ends */
+    goc_waitgroup *wg;
+};
+
+static _Atomic int shard_after_runs;
+static void shard_after_fn(void *arg) { (void)arg; atomic_fetch_add(&shard_after_runs, 1); }
+
+static void shard_worker_body(void *arg)
+{
+    struct shard_worker *w = arg;
+    for (int i = 0; w->iters == 0 || i < w->iters; i++) {
+        /* Seen ended before the child is made: the child is made ended.
+         * (Seen after, it may still be on its way: a cancel returns
+         * before it has reached every descendant.) */
+        bool ended = goc_ctx_err(w->parent) != 0;
+        goc_ctx *c = goc_with_cancel(w->parent);
+        CHECK(c != NULL);
+        if (ended) {
+            CHECK(goc_ctx_err(c) == -ECANCELED);
+            w->after_cancel = c;
+            break;
+        }
+        switch (i % 4) {
+        case 0: { /* a grandchild, released first */
+            goc_ctx *g = goc_with_cancel(c);
+            /* Linked under c, unless c ended meanwhile (second round). */
+            CHECK(goc__ctx_nchildren(c) == 1 || goc_ctx_err(c) == -ECANCELED);
+            goc_ctx_release(g);
+            CHECK(goc__ctx_nchildren(c) == 0);
+            break;
+        }
+        case 1: { /* an AfterFunc on the shared parent, stopped */
+            goc_ctx_after *a = goc_ctx_after_func(w->parent, shard_after_fn, NULL);
+            CHECK(a != NULL);
+            bool stopped = goc_ctx_after_stop(a);
+            CHECK(stopped || goc_ctx_err(w->parent) != 0);
+            goc_ctx_after_release(a);
+            break;
+        }
+        case 2: /* a done channel: released the long way */
+            CHECK(goc_ctx_done(c) != NULL);
+            break;
+        default:
+            break;
+        }
+        atomic_fetch_add(w->progress, 1);
+        goc_ctx_release(c);
+    }
+    for (int k = 0; k < SHARD_KEEP; k++)
+        w->kept[k] = w->iters ? goc_with_cancel(w->parent) : NULL;
+    goc_waitgroup_done(w->wg);
+}
+
+TEST(shared_parent_on_every_worker)
+{
+    int nw = 4 * goc_maxprocs(0);
+    struct shard_worker *ws = calloc((size_t)nw, sizeof *ws);
+    CHECK(ws != NULL);
+    for (int round = 0; round < 2; round++) {
+        goc_ctx *parent = goc_with_cancel(goc_background());
+        if (round == 0 && goc_maxprocs(0) > 1)
+            CHECK(goc__ctx_shard(parent));
+        _Atomic long progress = 0;
+        goc_waitgroup wg = GOC_WAITGROUP_INIT;
+        for (int i = 0; i < nw; i++) {
+            ws[i] = (struct shard_worker){.parent = parent, .progress = &progress,
+                                          .iters = round == 0 ? SCALE(20000) : 0, .wg = &wg};
+            goc_waitgroup_add(&wg, 1);
+            CHECK(goc_go(shard_worker_body, &ws[i]) > 0);
+        }
+        if (round == 0) {
+            goc_waitgroup_wait(&wg);
+            /* Every kept child is linked; every released one is gone. */
+            CHECK(goc__ctx_nchildren(parent) == (size_t)nw * SHARD_KEEP);
+        } else {
+            while (atomic_load(&progress) < (long)nw * SCALE(200))
+                goc_yield();
+        }
+        goc_cancel(parent);
+        if (round == 1)
+            goc_waitgroup_wait(&wg);
+        CHECK(goc__ctx_nchildren(parent) == 0);
+        for (int i = 0; i < nw; i++) {
+            for (int k = 0; k < SHARD_KEEP; k++) {
+                if (!ws[i].kept[k])
+                    continue;
+                CHECK(goc_ctx_err(ws[i].kept[k]) == -ECANCELED);
+                int v;
+                CHECK(!goc_chan_recv(goc_ctx_done(ws[i].kept[k]), &v)); /* closed */
+                goc_ctx_release(ws[i].kept[k]);
+            }
+            if (round == 1) {
+                CHECK(ws[i].after_cancel != NULL);
+                goc_ctx_release(ws[i].after_cancel);
+            }
+        }
+        goc_ctx_release(parent);
+    }
+    free(ws);
+}
+
 /* Children made and released on every worker while their parent is
  * cancelled: a release races the parent's cancel taking the child from
  * its list (goc_ctx_release then cancels and frees it as usual; ASan
@@ -1410,6 +1524,7 @@ static int run_all(int argc, char **argv)
     LRUN(parent_released_before_its_children);
     LRUN(done_after_cancel_is_closed);
     LRUN(parent_with_a_million_children_does_not_grow);
+    LRUN(shared_parent_on_every_worker);
     LRUN(release_races_parent_cancel);
     LRUN(deep_tree_cancels_without_deep_stack);
     LRUN(watcher_hook);
