@@ -58,10 +58,10 @@
  * One exception keeps the shared parent's counter out of the common path
  * (many children of one parent, each made and released in turn): a cctx
  * whose parent is itself cancellable (so the parent is its pcc) does not
- * count a reference to it while it is in the parent's list: its place in
- * the list stands for it, and the parent cannot be freed while its list is
- * not empty (its free cancels it first, which empties the list). When it
- * leaves the list, under the parent's lock, the place becomes a counted
+ * count a reference to it while it is in one of the parent's lists: its
+ * place there stands for it, and the parent cannot be freed while a list
+ * is not empty (its free cancels it first, which empties them). When it
+ * leaves the list, under that list's lock, the place becomes a counted
  * reference (parent_counted): the parent's cancel adds one per child it
  * takes, a child's own cancel adds its own, except when the child is
  * being released by the only reference left (goc_ctx_release with
@@ -701,19 +701,20 @@ void goc_cancel(goc_ctx *ctx) { goc_cancel_cause(ctx, 0); }
 
 /* goc_ctx_release's common case, a context derived, used and released by
  * one owner: nobody but the caller can ever observe its cancel, so it is
- * unlinked and freed without being cancelled (one lock, the parent's, and
- * no read-modify-write of its own counters). The conditions, and why they
+ * unlinked and freed without being cancelled (one lock, that of the
+ * parent's list it is in, and no read-modify-write of its own counters). The conditions, and why they
  * are stable once true:
  *  - a plain cancel context (a timer context has a timer to stop);
  *  - refs == 1: the caller's is the only reference, and no one else can
  *    take one (retaining, deriving, watching, AfterFunc all need a holder)
  *    except c's parent's cancel, which takes it off the parent's list
- *    first, under the parent's lock: so if c is still linked once that
+ *    first, under that list's lock: so if c is still linked once that
  *    lock is held, refs is still 1 and no cancel will ever reach c;
- *  - nothing was ever linked under c (had_children is written under c's
- *    lock by list_add, by a holder: it is ordered before the drop of that
- *    holder's reference, which the acquire load of refs synchronises with),
- *    so no child can be inside c's lock, unlinking itself;
+ *  - nothing was ever linked under c (had_children is written by list_add
+ *    or, before any link into a shard, by shards_make_locked, by a holder:
+ *    it is ordered before the drop of that holder's reference, which the
+ *    acquire load of refs synchronises with), so no child can be inside
+ *    one of c's list locks, unlinking itself;
  *  - no done channel (no goroutine can be waiting for a close).
  * Returns false, having changed nothing, when any of these does not hold or
  * c is no longer linked (its parent's cancel took it): the caller then
