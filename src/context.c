@@ -20,7 +20,7 @@
  *  - c's child lists hold the nodes (derived cctxs, AfterFuncs, watchers)
  *    whose `linked` flag is set; a node's list (node->list, set when it is
  *    linked) guards that flag. c has its own list, guarded by c's lock, and
- *    once two threads have linked under c at the same moment, one list per
+ *    once a link has found c's lock held by someone else, one list per
  *    worker (c->shards, each with its lock, alone on a cache line): a
  *    context that every worker derives from then takes no lock that other
  *    workers take too. A linker checks err under its list's lock. The first
@@ -125,10 +125,10 @@ struct cctx {
     int32_t cause;
     goc_chan *_Atomic done;
     cctx *pcc;                 /* the cctx it is linked under; NULL: none */
-    /* One list per worker (goc__sched_nprocs), made the first time two
-     * threads linked children under it at once; NULL until then. Set
-     * under the context's lock while it has not ended, never changed
-     * again. With the header: what deriving from it reads. */
+    /* One list per worker (nshards), made the first time a link found
+     * the context's lock held; NULL until then. Set under that lock while
+     * the context has not ended, never changed again, and it implies
+     * had_children. With the header: what deriving from it reads. */
     ctx_shard *_Atomic shards;
     /* What deriving and cancelling children write (the lock, the list,
      * the references) starts 64 bytes past the header's end: never in one
@@ -348,10 +348,15 @@ static ctx_list *list_for(cctx *c)
     return &c->list;
 }
 
-/* Two threads linked under c at once: give it one list per worker (c's
- * lock held, c not ended). Under the lock, so that a cancel, which sets
- * err under the same lock, either sees the shards and empties them or
- * made err visible to everyone who finds them. */
+/* The number of shards in s: one per worker (the worker count is fixed
+ * once goc runs, and shards are only made while it runs). */
+static inline int nshards(const ctx_shard *s) { return s ? goc__sched_nprocs() : 0; }
+
+/* A link found c's lock held: give c one list per worker (c's lock held,
+ * c not ended). Under the lock, so that a cancel, which sets err under the
+ * same lock, either sees the shards and empties them or made err visible
+ * to everyone who finds them. (The allocation is under the lock too: once
+ * per context, and it never parks.) */
 static void shards_make_locked(cctx *c)
 {
     int n = goc__sched_nprocs();
@@ -441,7 +446,7 @@ static goc__ctx_node **cancel_one(cctx *c, int32_t err, int32_t cause, goc__ctx_
     goc__spin_unlock(&c->list.lock);
     /* A linker checks err under its shard's lock: it linked before this
      * takes the shard, or it sees err and links nothing. */
-    for (int i = 0, ns = s ? goc__sched_nprocs() : 0; i < ns; i++) {
+    for (int i = 0, ns = nshards(s); i < ns; i++) {
         goc__spin_lock(&s[i].l.lock);
         wtail = take_list(c, &s[i].l, err, wtail);
         goc__spin_unlock(&s[i].l.lock);
@@ -738,8 +743,7 @@ static bool release_quiet(cctx *c)
     }
     goc__race_acquire(c); /* as drop's last reference does */
     goc_ctx *parent = c->parent_counted ? c->h.parent : NULL;
-    free(atomic_load_explicit(&c->shards, memory_order_relaxed)); /* none: nothing linked */
-    free(c);
+    free(c); /* no shards: they imply had_children */
     unref(parent);
     return true;
 }
@@ -850,7 +854,7 @@ size_t goc__ctx_nchildren(goc_ctx *ctx)
     size_t n = c->list.n;
     ctx_shard *s = atomic_load_explicit(&c->shards, memory_order_relaxed);
     goc__spin_unlock(&c->list.lock);
-    for (int i = 0, ns = s ? goc__sched_nprocs() : 0; i < ns; i++) {
+    for (int i = 0, ns = nshards(s); i < ns; i++) {
         goc__spin_lock(&s[i].l.lock);
         n += s[i].l.n;
         goc__spin_unlock(&s[i].l.lock);

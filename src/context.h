@@ -58,8 +58,8 @@ GOC_INTERNAL bool goc__ctx_watch_stop(goc__ctx_watch *w);
 /* Tests: the number of entries in ctx's child lists (0 for a context that
  * cannot be cancelled by itself). */
 GOC_INTERNAL size_t goc__ctx_nchildren(goc_ctx *ctx);
-/* Tests: gives ctx one child list per worker now, as two threads linking
- * under it at once would. True if ctx has them (false: not cancellable,
+/* Tests: gives ctx one child list per worker now, as a link that finds
+ * its lock held would. True if ctx has them (false: not cancellable,
  * ended, or one worker). */
 GOC_INTERNAL bool goc__ctx_shard(goc_ctx *ctx);
 
