@@ -218,6 +218,7 @@ typedef struct goc_p {
     int64_t goid_next, goid_end;
     _Atomic int64_t ncreated;   /* goroutines created here (relaxed counters) */
     _Atomic int64_t nexited;    /* goroutines that ended here */
+    _Atomic int64_t nsteered;   /* Gs this P put on another P's inbox (tests) */
 
     /* Timers (timer.c): a 4-ary min-heap under tlock. timer0 is its
      * earliest deadline (INT64_MAX if empty), readable without the lock. */
@@ -226,6 +227,12 @@ typedef struct goc_p {
     uint32_t ntimers;
     _Atomic int64_t timer0;
     void *tfree;                /* free timer blocks (timer.c): this P's thread only */
+    _Atomic int cpu;            /* the CPU its thread was last seen on, -1 (sched.c) */
+
+    /* Gs the poller made ready for this P while it was busy
+     * (goc__ready_io): a stack via schedlink, pushed by any P and taken
+     * whole by this P, or by a thief. On its own line: others write it. */
+    _Alignas(64) goc_g *_Atomic inbox;
 } __attribute__((aligned(64))) goc_p;
 
 /* Idle-path hooks for an I/O poller: netpoll.c's epoll poller is installed
@@ -256,6 +263,7 @@ GOC_INTERNAL int goc__sched_nprocs(void);      /* GOMAXPROCS */
  * (sched.c, sysmon). A P's id is below this; loops over Ps use it. */
 GOC_INTERNAL int goc__sched_nallp(void);
 GOC_INTERNAL int goc__sched_nspare_active(void); /* spares in use now (tests) */
+GOC_INTERNAL int64_t goc__sched_nsteered(void);   /* goc__ready_io's hand-overs so far (tests) */
 /* Another P is running goroutines (not idle, not spinning): a lock holder
  * may be running and release soon, so spinning on the lock can pay. */
 GOC_INTERNAL bool goc__sched_others_running(void);
@@ -299,6 +307,12 @@ GOC_INTERNAL int64_t goc__sched_gcount(void);   /* goroutines created minus ende
 GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
                              const char *reason);
 GOC_INTERNAL void goc__ready(goc_g *g);
+/* goc__ready for a G whose socket has data that the kernel processed on
+ * CPU cpu (-1: not known): it runs on the P whose thread is on that CPU,
+ * where the socket's and the data's cache lines are, when that P is busy
+ * (in its inbox; an idle one would need waking); else as goc__ready. Called
+ * by the poller, on a P. */
+GOC_INTERNAL void goc__ready_io(goc_g *g, int cpu);
 
 /* Channels (chan.c): a second thread is about to run goroutines (a spare P):
  * channel sections take real locks from now on. */

@@ -36,7 +36,15 @@
  * timer0; the adder stores timer0, fences, then reads the heap owner's idle
  * flag and wakes it if set (goc__sched_timer_added). While goroutines wait on I/O, a P polls without blocking
  * when it looks for work and every 64th switch; an idle P blocks in the
- * poller (one at a time), and new work or an earlier timer wakes it.
+ * poller (one at a time), and new work or an earlier timer wakes it. A
+ * reader the poller makes ready may be steered to another busy P, the one
+ * on the CPU where its data arrived (goc__ready_io): it goes on that P's
+ * inbox, a lock-free stack any P pushes to and that P drains onto its ring
+ * at its next switch while goroutines wait on I/O, every 61st schedule and
+ * in findrunnable; thieves take it whole once the ring is empty. A push and
+ * the P going idle are a Dekker pair, as for timers: the pusher fences,
+ * then takes the inbox back if the P is idle; the P publishes itself idle,
+ * fences, then does not sleep while its inbox has anything.
  *
  * The monitor (sysmon, Go's name). Scheduling is cooperative, and a
  * goroutine may block in a system call goc did not wrap (read on a file,
@@ -95,6 +103,7 @@
 #define STEAL_ROUNDS 4
 #define SPAWN_BACKLOG 32
 #define SPIN_NS 20000
+#define MAX_CPU 1024               /* CPUs goc__ready_io can steer to */
 #define MAX_SPARE 64               /* Ps the monitor may add to the nprocs */
 #define STUCK_NS (5 * 1000000)     /* a P this long on one goroutine is stuck */
 #define SYSMON_TICK_NS (1000000)   /* the monitor's period while Ps are busy */
@@ -123,6 +132,7 @@ static struct {
     bool sysmon;                /* the monitor runs */
     goc_p *allp;                /* nprocs + MAX_SPARE, the spares set up on demand */
     const goc_poller *poller;
+    _Atomic int16_t cpu_p[MAX_CPU]; /* the worker P last seen on each CPU, -1 */
     pthread_once_t once;
 } sched = {.lock = GOC_SPINLOCK_INIT, .once = PTHREAD_ONCE_INIT};
 
@@ -158,6 +168,14 @@ static inline int32_t nactive(void) { return sched.nprocs + goc__sched_nspare_ac
 goc_p *goc__sched_allp(int i) { return &sched.allp[i]; }
 
 void *goc__sched_tls_sync(void) { return &sched.started; }
+
+int64_t goc__sched_nsteered(void)
+{
+    int64_t n = 0;
+    for (int i = 0; i < goc__sched_nallp(); i++)
+        n += atomic_load_explicit(&sched.allp[i].nsteered, memory_order_relaxed);
+    return n;
+}
 
 bool goc__sched_others_running(void)
 {
@@ -314,6 +332,47 @@ static void runq_put(goc_p *p, goc_g *g, bool next)
     runq_put_ring(p, g);
 }
 
+/* ---- The inbox (goc__ready_io) ---- */
+
+static void inbox_push(goc_p *p, goc_g *g)
+{
+    goc_g *head = atomic_load_explicit(&p->inbox, memory_order_relaxed);
+    do
+        g->schedlink = head;
+    while (!atomic_compare_exchange_weak_explicit(&p->inbox, &head, g, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+/* Takes all of victim's inbox (p's own, or a thief's take): returns the
+ * oldest G and puts the others on p's ring, oldest first. */
+static goc_g *inbox_take(goc_p *p, goc_p *victim)
+{
+    if (!atomic_load_explicit(&victim->inbox, memory_order_relaxed))
+        return NULL;
+    goc_g *g = atomic_exchange_explicit(&victim->inbox, NULL, memory_order_acquire);
+    goc_g *fifo = NULL;
+    while (g) {
+        goc_g *next = g->schedlink;
+        g->schedlink = fifo;
+        fifo = g;
+        g = next;
+    }
+    for (goc_g *x = fifo ? fifo->schedlink : NULL; x;) {
+        goc_g *next = x->schedlink; /* runq_put_ring may relink x */
+        runq_put_ring(p, x);
+        x = next;
+    }
+    return fifo;
+}
+
+/* Moves p's inbox to the tail of its ring. */
+static void inbox_drain(goc_p *p)
+{
+    goc_g *g = inbox_take(p, p);
+    if (g)
+        runq_put_ring(p, g);
+}
+
 static uint32_t runq_len(goc_p *p)
 {
     uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
@@ -323,7 +382,8 @@ static uint32_t runq_len(goc_p *p)
 
 static bool runq_empty(goc_p *p)
 {
-    return runq_len(p) == 0 && !atomic_load_explicit(&p->runnext, memory_order_acquire);
+    return runq_len(p) == 0 && !atomic_load_explicit(&p->runnext, memory_order_acquire) &&
+           !atomic_load_explicit(&p->inbox, memory_order_acquire);
 }
 
 
@@ -371,6 +431,7 @@ static inline __attribute__((always_inline)) goc_g *runq_next_local(goc_p *p)
     goc_g *g;
     if (unlikely(--p->globtick == 0)) {
         p->globtick = 61;
+        inbox_drain(p);
         if (atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0 &&
             (g = globq_get(p, 1)))
             return g;
@@ -407,6 +468,9 @@ static goc_g *runq_steal(goc_p *p, goc_p *victim, bool take_runnext)
         uint32_t n = vt - h;
         n = n - n / 2;
         if (n == 0) {
+            goc_g *g = inbox_take(p, victim);
+            if (g)
+                return g;
             if (!take_runnext)
                 return NULL;
             goc_g *next = atomic_load_explicit(&victim->runnext, memory_order_acquire);
@@ -641,14 +705,31 @@ static inline __attribute__((always_inline)) void switch_to(goc_p *p, goc_g *fro
 
 static goc_g *findrunnable(goc_p *p);
 
+/* Records the CPU p's thread runs on, for goc__ready_io: at every
+ * scheduler pass and every 64th switch while goroutines wait on I/O. */
+static void note_cpu(goc_p *p)
+{
+    if (p->spare)
+        return; /* it gets no inbox (p_busy) */
+    int cpu = goc__os_cpu();
+    if (cpu == atomic_load_explicit(&p->cpu, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&p->cpu, cpu, memory_order_relaxed);
+    if (cpu >= 0 && cpu < MAX_CPU)
+        atomic_store_explicit(&sched.cpu_p[cpu], (int16_t)p->id, memory_order_relaxed);
+}
+
 /* While goroutines wait on I/O, a P that never goes idle still polls:
  * every 64th switch detours through g0, which polls without blocking. */
 static inline bool io_check_due(goc_p *p)
 {
     if (likely(!atomic_load_explicit(&goc__netpoll_nwait, memory_order_relaxed)))
         return false;
+    if (unlikely(atomic_load_explicit(&p->inbox, memory_order_relaxed)))
+        inbox_drain(p);
     if (++p->pollcheck < 64)
         return false;
+    note_cpu(p);
     p->pollcheck = 0;
     p->poll_now = true;
     return true;
@@ -773,6 +854,47 @@ void goc__ready(goc_g *g)
         globq_put(g);
     }
     wakep();
+}
+
+/* A worker P that runs goroutines: it will look at its inbox. (A spare
+ * may go dormant without looking, so it gets none.) */
+static inline bool p_busy(goc_p *q)
+{
+    return !q->spare && !__atomic_load_n(&q->idle, __ATOMIC_RELAXED);
+}
+
+void goc__ready_io(goc_g *g, int cpu)
+{
+    goc_p *p = goc__getp();
+    goc_p *to = NULL;
+    if (cpu >= 0 && cpu < MAX_CPU && p && !(g->flags & G_THREAD) &&
+        !atomic_load_explicit(&sched.single, memory_order_relaxed)) {
+        int id = atomic_load_explicit(&sched.cpu_p[cpu], memory_order_relaxed);
+        if (id >= 0 && atomic_load_explicit(&sched.allp[id].cpu, memory_order_relaxed) == cpu)
+            to = &sched.allp[id]; /* else its thread has moved since */
+    }
+    if (!to || to == p || !p_busy(to)) {
+        goc__ready(g);
+        return;
+    }
+    goc__race_release(g);
+    if (unlikely(atomic_load_explicit(&g->status, memory_order_relaxed) != G_WAITING))
+        goc__fatal("goc__ready of a goroutine that is not waiting");
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    inbox_push(to, g);
+    atomic_store_explicit(&p->nsteered, atomic_load_explicit(&p->nsteered, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    /* Against `to` going idle, which publishes itself idle, fences, then
+     * looks at its inbox (findrunnable): it sees g there, or we see it idle
+     * and take its inbox back. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!p_busy(to)) {
+        goc_g *first = inbox_take(p, to);
+        if (first) {
+            runq_put_ring(p, first);
+            wakep();
+        }
+    }
 }
 
 void goc__runq_put_new(goc_p *p, goc_g *g)
@@ -1005,6 +1127,8 @@ static goc_g *findrunnable(goc_p *p)
             p->poll_now = false;
             poll_nonblocking(p);
         }
+        inbox_drain(p);
+        note_cpu(p);
         if (atomic_load_explicit(&p->timer0, memory_order_relaxed) != INT64_MAX) {
             goc__timers_run(p, goc__nanotime());
             g = runq_next_local(p);
@@ -1086,7 +1210,10 @@ static goc_g *findrunnable(goc_p *p)
             if (d < deadline)
                 deadline = d;
         }
-        idle_sleep(p, deadline);
+        /* The fence above also orders our idle flag before this look at
+         * the inbox (against goc__ready_io's push, fence, look at idle). */
+        if (!atomic_load_explicit(&p->inbox, memory_order_relaxed))
+            idle_sleep(p, deadline);
 
         goc__spin_lock(&sched.lock);
         if (p->idle) {
@@ -1154,6 +1281,7 @@ static void p_init(goc_p *p, int id)
     atomic_store_explicit(&p->timer0, INT64_MAX, memory_order_relaxed);
     p->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(id + 1) ^ (uint64_t)goc__nanotime();
     p->globtick = 61;
+    atomic_store_explicit(&p->cpu, -1, memory_order_relaxed);
 }
 
 static void start_thread(void *(*fn)(void *), void *arg)
@@ -1376,6 +1504,8 @@ static void sched_init(void)
         goc__fatal("out of memory starting the scheduler");
     for (int i = 0; i < n; i++)
         p_init(&sched.allp[i], i);
+    for (int i = 0; i < MAX_CPU; i++)
+        atomic_store_explicit(&sched.cpu_p[i], -1, memory_order_relaxed);
     atomic_store_explicit(&sched.nallp, n, memory_order_relaxed);
     atomic_store_explicit(&sched.started, true, memory_order_release);
     for (int i = 0; i < n; i++)

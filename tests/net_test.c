@@ -290,6 +290,88 @@ TEST(five_thousand_clients)
     goc_listener_close(echo_l);
 }
 
+/* ---- Readers steered to the worker where their data arrived ---- */
+
+#define PAIRS 64
+#define TRIPS 300
+
+static void pair_echo(void *arg)
+{
+    goc_conn *c = arg;
+    unsigned char buf[64];
+    ssize_t n;
+    while ((n = goc_conn_read(c, buf, sizeof buf)) > 0)
+        if (goc_conn_write(c, buf, (size_t)n) != n)
+            break;
+    if (n < 0)
+        atomic_fetch_add(&echo_bad, 1);
+    goc_conn_close(c);
+    goc_waitgroup_done(&echo_handlers);
+}
+
+/* Round trips of 64 bytes, each numbered: a reply that is lost, repeated,
+ * reordered or corrupted fails the check. */
+static void pair_client(void *arg)
+{
+    goc_conn *c = arg;
+    unsigned char out[64], in[64];
+    bool ok = true;
+    for (int t = 0; ok && t < TRIPS; t++) {
+        for (int i = 0; i < 64; i++)
+            out[i] = (unsigned char)(t * 31 + i);
+        ok = goc_conn_write(c, out, 64) == 64 && goc_conn_read_full(c, in, 64) == 64 &&
+             memcmp(in, out, 64) == 0;
+    }
+    if (ok)
+        atomic_fetch_add(&clients_ok, 1);
+    goc_conn_close(c);
+    goc_waitgroup_done(&clients_done);
+}
+
+static bool incoming_cpu_known(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), cpu;
+    socklen_t len = sizeof cpu;
+    bool ok = fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+TEST(readers_steered_across_workers)
+{
+    /* Both ends of every connection in this process, on every worker: the
+     * poller hands readers to the worker where their peer wrote
+     * (goc__ready_io), through its inbox. Every reply is checked; rounds
+     * repeat (at most 20) until a hand-over has happened, where it can:
+     * two workers, two CPUs, and a kernel (not qemu-user) that reports a
+     * socket's incoming CPU. */
+    bool can_steer = goc_maxprocs(0) > 1 && goc__os_ncpu() > 1 && incoming_cpu_known();
+    goc_listener *l = listen_local();
+    int64_t steered0 = goc__sched_nsteered();
+    int rounds = 0;
+    do {
+        atomic_store(&clients_ok, 0);
+        goc_waitgroup_add(&echo_handlers, PAIRS);
+        goc_waitgroup_add(&clients_done, PAIRS);
+        for (int i = 0; i < PAIRS; i++) {
+            goc_conn *c, *sc;
+            tcp_pair(l, &c, &sc);
+            goc_go(pair_echo, sc);
+            goc_go(pair_client, c);
+        }
+        goc_waitgroup_wait(&clients_done);
+        goc_waitgroup_wait(&echo_handlers);
+        CHECK(atomic_load(&clients_ok) == PAIRS);
+        CHECK(atomic_load(&echo_bad) == 0);
+    } while (can_steer && goc__sched_nsteered() == steered0 && ++rounds < 20);
+    if (can_steer)
+        CHECK(goc__sched_nsteered() > steered0);
+    fprintf(stderr, "  %d rounds, %lld readers handed to another worker\n", rounds + 1,
+            (long long)(goc__sched_nsteered() - steered0));
+    goc_listener_close(l);
+}
+
 /* ---- Deadlines ---- */
 
 TEST(read_deadline)
@@ -851,6 +933,7 @@ static int run_all(int argc, char **argv)
     RUN(udp_round_trip);
     RUN(scanner_lines);
     RUN(five_thousand_clients);
+    RUN(readers_steered_across_workers);
     return test_summary();
 }
 

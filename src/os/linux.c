@@ -274,6 +274,11 @@ int goc__os_gettid(void)
     return (int)syscall(SYS_gettid);
 }
 
+int goc__os_cpu(void)
+{
+    return sched_getcpu(); /* glibc reads it from rseq or the vDSO */
+}
+
 int64_t goc__os_thread_runq_wait(int tid)
 {
     /* schedstat: time on the CPU, time waiting on a run queue, slices. */

@@ -67,6 +67,9 @@ void goc__os_membarrier(void);
  * does not say): what tells a thread that is descheduled, on a loaded
  * machine or a VM whose CPU was stolen, from one that computes or blocks. */
 int goc__os_gettid(void);
+/* The CPU the calling thread is running on (-1 if unknown): a hint, stale
+ * as soon as the kernel moves the thread. */
+int goc__os_cpu(void);
 int64_t goc__os_thread_runq_wait(int tid);
 
 /* The stack pointer of the context a signal interrupted (NULL if unknown). */
