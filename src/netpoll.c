@@ -99,9 +99,10 @@ struct pd {
     struct waiter *r, *w;
     int fd;
     /* Where the kernel processes this socket's incoming data
-     * (SO_INCOMING_CPU): -1 not known yet, CPU_NEVER not a socket; asked
-     * again every CPU_RESAMPLE read edges (edges, under lock). Written by
-     * the poller outside the lock: a hint, never trusted for correctness. */
+     * (SO_INCOMING_CPU): -1 not asked yet, CPU_NEVER not known for this
+     * kind of descriptor; asked again every CPU_RESAMPLE read edges (edges,
+     * under lock). Written by the poller outside the lock: a hint, never
+     * trusted for correctness. */
     _Atomic int in_cpu;
     uint32_t edges;
 };
@@ -473,15 +474,17 @@ static int epoll_until(struct epoll_event *ev, int n, int64_t deadline)
     return epoll_wait(np.ep, ev, n, ms);
 }
 
-/* The CPU that processed fd's last incoming packet, -1 if none yet, or
- * CPU_NEVER (not a socket, or a kernel before 3.19). One system call. */
+/* The CPU that processed fd's last incoming packet, asked at a read edge;
+ * CPU_NEVER where the kernel keeps none: not a socket (ENOTSOCK), a kernel
+ * before 3.19, or a socket that says -1 even though something has arrived
+ * (a unix socket, a listener). One system call. */
 static int incoming_cpu(int fd)
 {
     int cpu = -1;
     socklen_t len = sizeof cpu;
-    if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) != 0)
+    if (getsockopt(fd, SOL_SOCKET, SO_INCOMING_CPU, &cpu, &len) != 0 || cpu < 0)
         return CPU_NEVER;
-    return cpu >= 0 ? cpu : -1;
+    return cpu;
 }
 
 static void np_poll(goc_p *p, int64_t deadline)
