@@ -192,6 +192,7 @@ typedef struct goc_p {
     uint32_t globtick;          /* counts down: at 0, look at the global queue first */
     uint32_t nextstreak;        /* Gs taken from runnext in a row */
     uint32_t pollcheck;         /* switches since the last I/O check */
+    uint32_t pollround;         /* I/O checks (sched.c, POLL_ALL_EVERY) */
     bool poll_now;              /* detoured to g0 to poll for I/O */
     uint64_t rng;
 
@@ -249,6 +250,10 @@ typedef struct goc_poller {
      * deadline already past: do not block), ready()ing what became ready.
      * At most one P is in poll at a time. */
     void (*poll)(goc_p *p, int64_t deadline);
+    /* Takes, without blocking, the I/O readiness kept for p alone (its own
+     * epoll set), ready()ing on p; may run on several Ps at once, and
+     * beside poll. False if p has none of its own: then the caller polls. */
+    bool (*poll_own)(goc_p *p);
     /* Interrupts a poll in progress (or makes the next one return at once). */
     void (*wake)(void);
     /* True while something outside the run queues can still ready a G
@@ -339,6 +344,8 @@ GOC_INTERNAL void goc__tmr_stop_sync(goc__tmr *t);
 
 /* The network poller (netpoll.c), installed as the scheduler's poller. */
 GOC_INTERNAL const goc_poller *goc__netpoll(void);
+/* Descriptors moved from one worker's epoll set to another's (tests). */
+GOC_INTERNAL int64_t goc__netpoll_nmoves(void);
 /* Goroutines in I/O wait, alone on its cache line (netpoll.c). */
 struct goc__nwait_line {
     _Atomic int32_t n;

@@ -39,26 +39,42 @@
  * the error before its kick takes pd->lock, so the waiter sees either
  * before it parks.
  *
+ * Sets. With more than one worker, each worker has an epoll set of its
+ * own, and a descriptor is registered in the set of the worker its waits
+ * come from (set 0 for a plain thread or a spare); after MOVE_AFTER waits
+ * in a row from another worker it moves there (pd_move). Each worker set
+ * sits, level-triggered, in the master set, beside the eventfd. A worker
+ * takes its own set's edges without blocking (poll_own: when it looks for
+ * work, and at most checks of a busy P), and only every POLL_ALL_EVERY-th
+ * check the master's (every set with edges), so that the I/O of a worker
+ * whose goroutine computes for long is not left to it. With one worker
+ * the master holds every descriptor.
+ *
  * Steering: a reader made ready goes to the worker whose thread is on the
  * CPU where the kernel processed its socket's incoming data
  * (SO_INCOMING_CPU, asked every CPU_RESAMPLE read edges, and only with more
- * than one worker), when that worker is busy (goc__ready_io). For a
- * connection inside this process that is the CPU its peer wrote from, so
- * the two ends settle on one worker and the kernel's loopback work stays on
- * one CPU; for a NIC, the CPU that took the flow's packets. Measured on
- * net_echo at 2 workers: 300-320k -> 370-390k requests/s (two one-worker
- * processes side by side reach 590k: the rest is the shared epoll set).
+ * than one worker), when that worker is busy (goc__ready_io). Its next wait
+ * then comes from that worker, and its descriptor follows it into that
+ * worker's set. For a connection inside this process that is the CPU its
+ * peer wrote from, so the two ends settle on one worker, and the kernel's
+ * loopback work, the epoll set and the goroutines of the connection all
+ * stay on one CPU; for a NIC, the CPU that took the flow's packets.
+ * Measured on net_echo at 2 workers, requests/s: 300-320k with one shared
+ * set and no steering, 340-390k with steering, 460-515k with steering and
+ * a set per worker (Go: 245-280k; two one-worker goc processes side by
+ * side: 590k between them).
  *
- * The poller: an idle P blocks in epoll_pwait2 (nanosecond timeouts; plain
- * epoll_wait with milliseconds rounded up where the kernel lacks it) until
- * the nearest timer; at most one P at a time (the scheduler's polling
- * flag). An eventfd in the epoll set interrupts it. A P looking for work
- * polls without blocking first, and a busy P detours through its scheduler
- * every 64 switches while goroutines wait on I/O, so readiness is noticed
- * even when no P is ever idle.
+ * The poller: an idle P blocks in epoll_pwait2 on the master set
+ * (nanosecond timeouts; plain epoll_wait with milliseconds rounded up where
+ * the kernel lacks it) until the nearest timer; at most one P at a time
+ * (the scheduler's polling flag). The eventfd interrupts it. A P looking
+ * for work polls without blocking first, and a busy P detours through its
+ * scheduler every 64 switches while goroutines wait on I/O, so readiness is
+ * noticed even when no P is ever idle.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/eventfd.h>
@@ -105,6 +121,8 @@ struct pd {
      * trusted for correctness. */
     _Atomic int in_cpu;
     uint32_t edges;
+    int16_t set;   /* the epoll set it is registered in: a worker's, -1 the master */
+    uint8_t stray; /* waits in a row from another worker than set's */
 };
 
 #define CPU_NEVER (-2)
@@ -116,8 +134,15 @@ struct pd {
  * scheduler's hot words packed beside it). */
 struct goc__nwait_line goc__nwait_line;
 
+/* Waits in a row from one other worker that move a descriptor's
+ * registration to that worker's set. */
+#define MOVE_AFTER 2
+
 static struct {
-    int ep;
+    int ep;    /* the master set: the eventfd, then each worker's set, or
+                * (one worker) every descriptor */
+    int nsets; /* worker sets: one per worker when there are two or more */
+    int *set;
     int evfd;
     _Atomic uint32_t woken; /* an eventfd write is pending */
     goc_spinlock lock;      /* chunk allocation */
@@ -243,6 +268,48 @@ void goc__fd_ctx_stop(goc__fd_ctx *fc)
     }
 }
 
+/* The set a wait registers its descriptor in: its worker's, set 0's for a
+ * plain thread or a spare; the master with one worker. */
+static int caller_set(void)
+{
+    if (!np.nsets)
+        return -1;
+    goc_p *p = goc__getp();
+    return p && p->id < np.nsets ? p->id : 0;
+}
+
+static int set_fd(int set) { return set < 0 ? np.ep : np.set[set]; }
+
+/* Registers fd in set (pd->lock held). */
+static int pd_add(struct pd *pd, int fd, int set)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = pd};
+    if (epoll_ctl(set_fd(set), EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
+        return -errno;
+    pd->set = (int16_t)set;
+    pd->stray = 0;
+    return 0;
+}
+
+/* Moves fd's registration to set (pd->lock held): its waits come from that
+ * worker now, and its edges should be that worker's to take. An edge queued
+ * in the old set goes with the removal, but the new registration reports
+ * whatever is ready at once, so nothing is lost (an edge seen twice is
+ * harmless: a reader that finds nothing waits again). */
+static _Atomic int64_t nmoves;
+
+int64_t goc__netpoll_nmoves(void) { return atomic_load_explicit(&nmoves, memory_order_relaxed); }
+
+static int pd_move(struct pd *pd, int fd, int set)
+{
+    atomic_fetch_add_explicit(&nmoves, 1, memory_order_relaxed);
+    epoll_ctl(set_fd(pd->set), EPOLL_CTL_DEL, fd, NULL);
+    int res = pd_add(pd, fd, set);
+    if (res < 0 && (res = pd_add(pd, fd, pd->set)) < 0)
+        pd->registered = false; /* the next wait tries again */
+    return res;
+}
+
 /* goc_fd_wait with the deadline read from *dl, which another goroutine may
  * move meanwhile (then calling goc__fd_kick): returns 0 when it has, for the
  * caller to look again; and bounded by fc's context. The checks run under
@@ -283,18 +350,19 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl, goc__fd_ctx *
             res = GOC_FD_READ;
             break;
         }
+        int here = caller_set();
         if (!pd->registered) {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
-                                     .data.ptr = pd};
-            if (epoll_ctl(np.ep, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST) {
-                res = -errno;
+            if ((res = pd_add(pd, fd, here)) < 0)
                 break;
-            }
             pd->registered = true;
             pd->rready = pd->wready = pd->hup = false;
             pd->fd = fd;
             pd->edges = 0;
             atomic_store_explicit(&pd->in_cpu, -1, memory_order_relaxed);
+        } else if (pd->set == here) {
+            pd->stray = 0;
+        } else if (++pd->stray >= MOVE_AFTER && (res = pd_move(pd, fd, here)) < 0) {
+            break;
         }
         if ((res = consume(pd, events)))
             break;
@@ -426,7 +494,7 @@ void goc_fd_forget(int fd)
     goc_g *wake[2] = {NULL, NULL};
     pd_lock(pd);
     if (pd->registered)
-        epoll_ctl(np.ep, EPOLL_CTL_DEL, fd, NULL);
+        epoll_ctl(set_fd(pd->set), EPOLL_CTL_DEL, fd, NULL);
     pd->registered = false;
     pd->closing = false;
     pd->rready = pd->wready = pd->hup = false;
@@ -487,21 +555,15 @@ static int incoming_cpu(int fd)
     return cpu;
 }
 
-static void np_poll(goc_p *p, int64_t deadline)
+/* A worker set's mark in the master (pds are aligned: their low bit is 0;
+ * the eventfd's mark is 0). */
+#define SET_MARK(i) ((uint64_t)(i) << 1 | 1)
+
+/* Hands out n edges that epoll reported. */
+static void dispatch(const struct epoll_event *ev, int n)
 {
-    (void)p;
     bool steer = goc__sched_nprocs() > 1;
-    struct epoll_event ev[128];
-    int n = epoll_until(ev, 128, deadline);
     for (int i = 0; i < n; i++) {
-        if (ev[i].data.ptr == NULL) { /* the eventfd */
-            uint64_t v;
-            if (read(np.evfd, &v, sizeof v) < 0) {
-                /* nothing to drain */
-            }
-            atomic_store_explicit(&np.woken, 0, memory_order_release);
-            continue;
-        }
         struct pd *pd = ev[i].data.ptr;
         uint32_t e = ev[i].events;
         goc_g *wake[2] = {NULL, NULL};
@@ -539,6 +601,45 @@ static void np_poll(goc_p *p, int64_t deadline)
     }
 }
 
+/* Takes what worker set i has, without blocking. */
+static void poll_set(int i)
+{
+    struct epoll_event ev[128];
+    int n = epoll_wait(np.set[i], ev, 128, 0);
+    if (n > 0)
+        dispatch(ev, n);
+}
+
+static void np_poll(goc_p *p, int64_t deadline)
+{
+    (void)p;
+    struct epoll_event ev[128];
+    int n = epoll_until(ev, 128, deadline), k = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t mark = ev[i].data.u64;
+        if (mark == 0) { /* the eventfd */
+            uint64_t v;
+            if (read(np.evfd, &v, sizeof v) < 0) {
+                /* nothing to drain */
+            }
+            atomic_store_explicit(&np.woken, 0, memory_order_release);
+        } else if (mark & 1) { /* a worker's set has edges */
+            poll_set((int)(mark >> 1));
+        } else {
+            ev[k++] = ev[i];
+        }
+    }
+    dispatch(ev, k);
+}
+
+static bool np_poll_own(goc_p *p)
+{
+    if (!np.nsets || p->id >= np.nsets)
+        return false;
+    poll_set(p->id);
+    return true;
+}
+
 static void np_wake(void)
 {
     uint32_t zero = 0;
@@ -561,6 +662,7 @@ static bool np_pending(void)
 
 static const goc_poller np_ops = {
     .poll = np_poll,
+    .poll_own = np_poll_own,
     .wake = np_wake,
     .pending = np_pending,
 };
@@ -574,5 +676,26 @@ const goc_poller *goc__netpoll(void)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(np.ep, EPOLL_CTL_ADD, np.evfd, &ev) != 0)
         return NULL;
+    int n = goc__sched_nprocs();
+    if (n > 1 && (np.set = malloc(sizeof *np.set * (size_t)n))) {
+        /* Level-triggered in the master: a set with edges stays ready
+         * there until someone has taken them. */
+        for (; np.nsets < n; np.nsets++) {
+            int fd = epoll_create1(EPOLL_CLOEXEC);
+            struct epoll_event sev = {.events = EPOLLIN, .data.u64 = SET_MARK(np.nsets)};
+            if (fd < 0 || epoll_ctl(np.ep, EPOLL_CTL_ADD, fd, &sev) != 0) {
+                if (fd >= 0)
+                    close(fd);
+                break;
+            }
+            np.set[np.nsets] = fd;
+        }
+        if (np.nsets < n) { /* all or none */
+            while (np.nsets > 0)
+                close(np.set[--np.nsets]);
+            free(np.set);
+            np.set = NULL;
+        }
+    }
     return &np_ops;
 }

@@ -35,8 +35,10 @@
  * Dekker pair: the P publishes itself idle, fences, then reads every
  * timer0; the adder stores timer0, fences, then reads the heap owner's idle
  * flag and wakes it if set (goc__sched_timer_added). While goroutines wait on I/O, a P polls without blocking
- * when it looks for work and every 64th switch; an idle P blocks in the
- * poller (one at a time), and new work or an earlier timer wakes it. A
+ * when it looks for work and every 64th switch (what the poller keeps for
+ * it alone first, poller->poll_own, and everything every POLL_ALL_EVERY-th
+ * time); an idle P blocks in the poller (one at a time), and new work or an
+ * earlier timer wakes it. A
  * reader the poller makes ready may be steered to another busy P, the one
  * on the CPU where its data arrived (goc__ready_io): it goes on that P's
  * inbox, a lock-free stack any P pushes to and that P drains onto its ring
@@ -101,6 +103,7 @@
  * here after rounds over every ring found nothing. */
 #define RUNNEXT_GRACE_NS 40000
 #define STEAL_ROUNDS 4
+#define POLL_ALL_EVERY 16
 #define SPAWN_BACKLOG 32
 #define SPIN_NS 20000
 #define MAX_CPU 1024               /* CPUs goc__ready_io can steer to */
@@ -1125,7 +1128,12 @@ static goc_g *findrunnable(goc_p *p)
         goc_g *g = NULL;
         if (p->poll_now) { /* a busy P detoured here to check for I/O */
             p->poll_now = false;
-            poll_nonblocking(p);
+            /* What is kept for p; and every POLL_ALL_EVERY-th time
+             * everything, so that the I/O of a P whose goroutine computes
+             * for long is not left waiting for it. */
+            if (++p->pollround % POLL_ALL_EVERY == 0 ||
+                !(pl && pl->poll_own && pl->poll_own(p)))
+                poll_nonblocking(p);
         }
         inbox_drain(p);
         note_cpu(p);
@@ -1141,8 +1149,14 @@ static goc_g *findrunnable(goc_p *p)
             pl->run_due(p, goc__nanotime());
             g = runq_next_local(p);
         }
-        if (!g && pl && pl->pending && pl->pending() && poll_nonblocking(p))
-            g = runq_next_local(p); /* goroutines wait on I/O: look, without blocking */
+        if (!g && pl && pl->pending && pl->pending()) {
+            /* Goroutines wait on I/O: look, without blocking, at what is
+             * kept for p first, then at everything. */
+            if (pl->poll_own && pl->poll_own(p))
+                g = runq_next_local(p);
+            if (!g && poll_nonblocking(p))
+                g = runq_next_local(p);
+        }
         if (!g && run_others_timers(p))
             g = runq_next_local(p);
         if (!g && goc__sched_nallp() > 1) {

@@ -342,13 +342,14 @@ TEST(readers_steered_across_workers)
 {
     /* Both ends of every connection in this process, on every worker: the
      * poller hands readers to the worker where their peer wrote
-     * (goc__ready_io), through its inbox. Every reply is checked; rounds
-     * repeat (at most 20) until a hand-over has happened, where it can:
+     * (goc__ready_io), through its inbox, and their descriptors follow them
+     * into that worker's epoll set. Every reply is checked; rounds repeat
+     * (at most 20) until a hand-over and a move have happened, where they can:
      * two workers, two CPUs, and a kernel (not qemu-user) that reports a
      * socket's incoming CPU. */
     bool can_steer = goc_maxprocs(0) > 1 && goc__os_ncpu() > 1 && incoming_cpu_known();
     goc_listener *l = listen_local();
-    int64_t steered0 = goc__sched_nsteered();
+    int64_t steered0 = goc__sched_nsteered(), moved0 = goc__netpoll_nmoves();
     int rounds = 0;
     do {
         atomic_store(&clients_ok, 0);
@@ -364,11 +365,16 @@ TEST(readers_steered_across_workers)
         goc_waitgroup_wait(&echo_handlers);
         CHECK(atomic_load(&clients_ok) == PAIRS);
         CHECK(atomic_load(&echo_bad) == 0);
-    } while (can_steer && goc__sched_nsteered() == steered0 && ++rounds < 20);
-    if (can_steer)
+    } while (can_steer &&
+             (goc__sched_nsteered() == steered0 || goc__netpoll_nmoves() == moved0) &&
+             ++rounds < 20);
+    if (can_steer) {
         CHECK(goc__sched_nsteered() > steered0);
-    fprintf(stderr, "  %d rounds, %lld readers handed to another worker\n", rounds + 1,
-            (long long)(goc__sched_nsteered() - steered0));
+        CHECK(goc__netpoll_nmoves() > moved0); /* descriptors followed their readers */
+    }
+    fprintf(stderr, "  %d rounds, %lld readers handed to another worker, %lld descriptors moved\n",
+            rounds + 1, (long long)(goc__sched_nsteered() - steered0),
+            (long long)(goc__netpoll_nmoves() - moved0));
     goc_listener_close(l);
 }
 

@@ -176,7 +176,8 @@ static int sc_stranded_timer(int argc, char **argv)
 
 typedef struct {
     int io_r;   /* the poller waits on it */
-    int pipe_w; /* frees the blocker */
+    int pipe_w; /* frees the blockers */
+    int n;      /* how many */
 } relay_arg;
 
 static void io_relay(void *arg)
@@ -185,21 +186,24 @@ static void io_relay(void *arg)
     int rc = goc_fd_wait(r->io_r, GOC_FD_READ, 0);
     if (rc <= 0)
         goc_panic("io_relay: goc_fd_wait returned %d", rc);
-    if (write(r->pipe_w, "x", 1) != 1)
-        goc_panic("io_relay: write");
+    for (int i = 0; i < r->n; i++)
+        if (write(r->pipe_w, "x", 1) != 1)
+            goc_panic("io_relay: write");
 }
 
 static void *late_writer(void *arg)
 {
     int fd = *(int *)arg;
-    while (atomic_load(&entered) < 1)
+    while (atomic_load(&entered) < goc_maxprocs(0))
         sched_yield();
     if (write(fd, "x", 1) != 1)
         abort();
     return NULL;
 }
 
-/* The only P is stuck while a goroutine waits on I/O: somebody must poll. */
+/* Every P is stuck while a goroutine waits on I/O: somebody must poll
+ * (with several workers, the waiter's descriptor is in one worker's own
+ * epoll set, which a spare reaches through the master set). */
 static int sc_stranded_poller(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -208,14 +212,16 @@ static int sc_stranded_poller(int argc, char **argv)
         return 3;
     fcntl(io[0], F_SETFL, fcntl(io[0], F_GETFL) | O_NONBLOCK);
     goc_waitgroup wg = GOC_WAITGROUP_INIT;
-    relay_arg r = {io[0], blk[1]};
+    int n = goc_maxprocs(0);
+    relay_arg r = {io[0], blk[1], n};
     blocker_arg b = {blk[0], &wg};
     goc_waitgroup_go(&wg, io_relay, &r);
     goc_yield(); /* the relay now waits in the poller */
     pthread_t th;
     pthread_create(&th, NULL, late_writer, &io[1]);
-    goc_waitgroup_add(&wg, 1);
-    goc_go(blocker, &b);
+    goc_waitgroup_add(&wg, n);
+    for (int i = 0; i < n; i++)
+        goc_go(blocker, &b);
     goc_waitgroup_wait(&wg);
     pthread_join(th, NULL);
     goc_fd_forget(io[0]);
@@ -257,6 +263,7 @@ TEST(blocked_reads_every_worker) { expect_ok("blocked_reads", "2"); }
 TEST(compute_one_worker) { expect_ok("compute", "1"); }
 TEST(stranded_timer) { expect_ok("stranded_timer", "1"); }
 TEST(stranded_poller) { expect_ok("stranded_poller", "1"); }
+TEST(stranded_poller_2) { expect_ok("stranded_poller", "2"); }
 
 TEST(deadlock_still_reported)
 {
@@ -277,6 +284,7 @@ static int run_all(int argc, char **argv)
     RUN(compute_one_worker);
     RUN(stranded_timer);
     RUN(stranded_poller);
+    RUN(stranded_poller_2);
     RUN(deadlock_still_reported);
     return test_summary();
 }
