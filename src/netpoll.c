@@ -3,8 +3,9 @@
  *
  * Each descriptor goc waits on has a poll descriptor (struct pd), found by
  * fd number in a two-level table whose chunks are never freed (a pd is
- * reused when its number is). A descriptor is registered once, for
- * EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, on its first wait; epoll reports
+ * reused when its number is). A descriptor is registered in one set at a
+ * time, for EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, from its first wait until
+ * it is forgotten (moving between worker sets: "Sets" below); epoll reports
  * edges, each handed to the waiter for it if there is one, else kept in the
  * sticky rready/wready flag, which the next waiter consumes instead of
  * parking.
