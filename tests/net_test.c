@@ -295,20 +295,6 @@ TEST(five_thousand_clients)
 #define PAIRS 64
 #define TRIPS 300
 
-static void pair_echo(void *arg)
-{
-    goc_conn *c = arg;
-    unsigned char buf[64];
-    ssize_t n;
-    while ((n = goc_conn_read(c, buf, sizeof buf)) > 0)
-        if (goc_conn_write(c, buf, (size_t)n) != n)
-            break;
-    if (n < 0)
-        atomic_fetch_add(&echo_bad, 1);
-    goc_conn_close(c);
-    goc_waitgroup_done(&echo_handlers);
-}
-
 /* Round trips of 64 bytes, each numbered: a reply that is lost, repeated,
  * reordered or corrupted fails the check. */
 static void pair_client(void *arg)
@@ -358,7 +344,7 @@ TEST(readers_steered_across_workers)
         for (int i = 0; i < PAIRS; i++) {
             goc_conn *c, *sc;
             tcp_pair(l, &c, &sc);
-            goc_go(pair_echo, sc);
+            goc_go(echo_handler, sc);
             goc_go(pair_client, c);
         }
         goc_waitgroup_wait(&clients_done);
