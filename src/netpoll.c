@@ -46,9 +46,10 @@
  * in a row from another worker it moves there (pd_move). Each worker set
  * sits, level-triggered, in the master set, beside the eventfd. A worker
  * takes its own set's edges without blocking (poll_own: when it looks for
- * work, and at most checks of a busy P), and only every POLL_ALL_EVERY-th
- * check the master's (every set with edges), so that the I/O of a worker
- * whose goroutine computes for long is not left to it. With one worker
+ * work, and at a busy P's I/O checks), and the master's (every set with
+ * edges) when its own had nothing and at every POLL_ALL_EVERY-th check, so
+ * that the I/O of a worker whose goroutine computes for long is not left
+ * to it. With one worker
  * the master holds every descriptor.
  *
  * Steering: a reader made ready goes to the worker whose thread is on the
@@ -61,7 +62,7 @@
  * loopback work, the epoll set and the goroutines of the connection all
  * stay on one CPU; for a NIC, the CPU that took the flow's packets.
  * Measured on net_echo at 2 workers, requests/s: 300-320k with one shared
- * set and no steering, 340-390k with steering, 460-515k with steering and
+ * set and no steering, 340-390k with steering, 446-515k with steering and
  * a set per worker (Go: 245-280k; two one-worker goc processes side by
  * side: 590k between them).
  *
@@ -123,7 +124,7 @@ struct pd {
     _Atomic int in_cpu;
     uint32_t edges;
     int16_t set;   /* the epoll set it is registered in: a worker's, -1 the master */
-    uint8_t stray; /* waits in a row from another worker than set's */
+    uint8_t stray; /* waits in a row from workers other than set's */
 };
 
 #define CPU_NEVER (-2)
@@ -135,8 +136,8 @@ struct pd {
  * scheduler's hot words packed beside it). */
 struct goc__nwait_line goc__nwait_line;
 
-/* Waits in a row from one other worker that move a descriptor's
- * registration to that worker's set. */
+/* Waits in a row from workers other than its set's that move a
+ * descriptor's registration, to the set of the last of them. */
 #define MOVE_AFTER 2
 
 static struct {
@@ -292,15 +293,15 @@ static int pd_add(struct pd *pd, int fd, int set)
     return 0;
 }
 
+static _Atomic int64_t nmoves;
+
+int64_t goc__netpoll_nmoves(void) { return atomic_load_explicit(&nmoves, memory_order_relaxed); }
+
 /* Moves fd's registration to set (pd->lock held): its waits come from that
  * worker now, and its edges should be that worker's to take. An edge queued
  * in the old set goes with the removal, but the new registration reports
  * whatever is ready at once, so nothing is lost (an edge seen twice is
  * harmless: a reader that finds nothing waits again). */
-static _Atomic int64_t nmoves;
-
-int64_t goc__netpoll_nmoves(void) { return atomic_load_explicit(&nmoves, memory_order_relaxed); }
-
 static int pd_move(struct pd *pd, int fd, int set)
 {
     atomic_fetch_add_explicit(&nmoves, 1, memory_order_relaxed);

@@ -28,25 +28,27 @@
  * lock-free: only the owner P puts (and takes, with a CAS on head that
  * stealers also use); runnext is exchanged atomically.
  *
- * Timers and I/O. Timers live in per-P heaps (timer.c) and run on g0: a
+ * Timers. Timers live in per-P heaps (timer.c) and run on g0: a
  * P whose earliest timer is due detours through g0 at its next switch, and
  * an idle P runs other Ps' due timers and sleeps until the earliest
  * deadline of all. Going idle and adding a heap's earliest timer are a
  * Dekker pair: the P publishes itself idle, fences, then reads every
  * timer0; the adder stores timer0, fences, then reads the heap owner's idle
- * flag and wakes it if set (goc__sched_timer_added). While goroutines wait on I/O, a P polls without blocking
- * when it looks for work and every 64th switch (what the poller keeps for
- * it alone first, poller->poll_own, and everything every POLL_ALL_EVERY-th
- * time); an idle P blocks in the poller (one at a time), and new work or an
- * earlier timer wakes it. A
- * reader the poller makes ready may be steered to another busy P, the one
- * on the CPU where its data arrived (goc__ready_io): it goes on that P's
- * inbox, a lock-free stack any P pushes to and that P drains onto its ring
- * at its next switch while goroutines wait on I/O, every 61st schedule and
- * in findrunnable; thieves take it whole once the ring is empty. A push and
- * the P going idle are a Dekker pair, as for timers: the pusher fences,
- * then takes the inbox back if the P is idle; the P publishes itself idle,
- * fences, then does not sleep while its inbox has anything.
+ * flag and wakes it if set (goc__sched_timer_added).
+ *
+ * I/O. While goroutines wait on I/O, a P polls without blocking when it
+ * looks for work and every 64th switch: what the poller keeps for it alone
+ * first (poller->poll_own, its own epoll set), and everything every
+ * POLL_ALL_EVERY-th time. An idle P blocks in the poller (one at a time),
+ * and new work or an earlier timer wakes it. A reader the poller makes
+ * ready may be steered to another busy P, the one on the CPU where its
+ * data arrived (goc__ready_io): it goes on that P's inbox, a lock-free
+ * stack any P pushes to and that P drains onto its ring at its next switch
+ * while goroutines wait on I/O, every 61st schedule and in findrunnable;
+ * thieves take it whole once the ring is empty. A push and the P going
+ * idle are a Dekker pair, as for timers: the pusher fences, then takes the
+ * inbox back if the P is idle; the P publishes itself idle, fences, then
+ * does not sleep while its inbox has anything.
  *
  * The monitor (sysmon, Go's name). Scheduling is cooperative, and a
  * goroutine may block in a system call goc did not wrap (read on a file,
