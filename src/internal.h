@@ -313,7 +313,7 @@ GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
                              const char *reason);
 GOC_INTERNAL void goc__ready(goc_g *g);
 /* goc__ready for a G whose socket has data that the kernel processed on
- * CPU cpu (-1: not known): it runs on the P whose thread is on that CPU,
+ * CPU cpu (negative: not known): it runs on the P whose thread is on that CPU,
  * where the socket's and the data's cache lines are, when that P is busy
  * (in its inbox; an idle one would need waking); else as goc__ready. Called
  * by the poller, on a P. */
