@@ -707,8 +707,8 @@ void goc_cancel(goc_ctx *ctx) { goc_cancel_cause(ctx, 0); }
 /* goc_ctx_release's common case, a context derived, used and released by
  * one owner: nobody but the caller can ever observe its cancel, so it is
  * unlinked and freed without being cancelled (one lock, that of the
- * parent's list it is in, and no read-modify-write of its own counters). The conditions, and why they
- * are stable once true:
+ * parent's list it is in, and no read-modify-write of its own counters).
+ * The conditions, and why they are stable once true:
  *  - a plain cancel context (a timer context has a timer to stop);
  *  - refs == 1: the caller's is the only reference, and no one else can
  *    take one (retaining, deriving, watching, AfterFunc all need a holder)

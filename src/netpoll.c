@@ -49,8 +49,11 @@
  * work, and at a busy P's I/O checks), and the master's (every set with
  * edges) when its own had nothing and at every POLL_ALL_EVERY-th check, so
  * that the I/O of a worker whose goroutine computes for long is not left
- * to it. With one worker
- * the master holds every descriptor.
+ * to it. With one worker the master holds every descriptor. Several Ps may
+ * take edges at once (poll_own beside each other and beside the master's
+ * poll, even from one set): each edge is handled under its pd's lock, so
+ * which P takes it changes where its reader runs, nothing else. A move's
+ * epoll_ctl calls run under pd->lock, as the first registration's does.
  *
  * Steering: a reader made ready goes to the worker whose thread is on the
  * CPU where the kernel processed its socket's incoming data

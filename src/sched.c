@@ -26,7 +26,8 @@
  * call) guards the global queue, the idle list and each P's idle fields, and
  * makes the deadlock check atomic with the last P going idle. The rings are
  * lock-free: only the owner P puts (and takes, with a CAS on head that
- * stealers also use); runnext is exchanged atomically.
+ * stealers also use); runnext is exchanged atomically; an inbox is a
+ * lock-free stack (I/O, below).
  *
  * Timers. Timers live in per-P heaps (timer.c) and run on g0: a
  * P whose earliest timer is due detours through g0 at its next switch, and
@@ -370,12 +371,14 @@ static goc_g *inbox_take(goc_p *p, goc_p *victim)
     return fifo;
 }
 
-/* Moves p's inbox to the tail of its ring. */
-static void inbox_drain(goc_p *p)
+/* Moves from's inbox (p's own, or one taken back) to the tail of p's
+ * ring. True if it had anything. */
+static bool inbox_drain(goc_p *p, goc_p *from)
 {
-    goc_g *g = inbox_take(p, p);
+    goc_g *g = inbox_take(p, from);
     if (g)
         runq_put_ring(p, g);
+    return g != NULL;
 }
 
 static uint32_t runq_len(goc_p *p)
@@ -436,7 +439,7 @@ static inline __attribute__((always_inline)) goc_g *runq_next_local(goc_p *p)
     goc_g *g;
     if (unlikely(--p->globtick == 0)) {
         p->globtick = 61;
-        inbox_drain(p);
+        inbox_drain(p, p);
         if (atomic_load_explicit(&sched.runqsize, memory_order_relaxed) > 0 &&
             (g = globq_get(p, 1)))
             return g;
@@ -714,8 +717,8 @@ static goc_g *findrunnable(goc_p *p);
  * scheduler pass and every 64th switch while goroutines wait on I/O. */
 static void note_cpu(goc_p *p)
 {
-    if (p->spare)
-        return; /* it gets no inbox (p_busy) */
+    if (p->spare || sched.nprocs < 2)
+        return; /* a spare gets no inbox (p_busy); one worker steers nothing */
     int cpu = goc__os_cpu();
     if (cpu == atomic_load_explicit(&p->cpu, memory_order_relaxed))
         return;
@@ -731,7 +734,7 @@ static inline bool io_check_due(goc_p *p)
     if (likely(!atomic_load_explicit(&goc__netpoll_nwait, memory_order_relaxed)))
         return false;
     if (unlikely(atomic_load_explicit(&p->inbox, memory_order_relaxed)))
-        inbox_drain(p);
+        inbox_drain(p, p);
     if (++p->pollcheck < 64)
         return false;
     note_cpu(p);
@@ -835,6 +838,15 @@ void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reas
     return g->param;
 }
 
+/* A parked goroutine's G_WAITING -> G_RUNNABLE, for goc__ready and
+ * goc__ready_io; readying anything else is a runtime bug. */
+static inline void g_make_runnable(goc_g *g)
+{
+    if (unlikely(atomic_load_explicit(&g->status, memory_order_relaxed) != G_WAITING))
+        goc__fatal("goc__ready of a goroutine that is not waiting");
+    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+}
+
 void goc__ready(goc_g *g)
 {
     goc__race_release(g);
@@ -845,10 +857,7 @@ void goc__ready(goc_g *g)
         goc__futex_wake(&g->wake, 1);
         return;
     }
-    uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
-    if (unlikely(st != G_WAITING))
-        goc__fatal("goc__ready of a goroutine that is not waiting");
-    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    g_make_runnable(g);
     goc_p *p = goc__getp();
     if (p) {
         runq_put(p, g, true);
@@ -861,11 +870,12 @@ void goc__ready(goc_g *g)
     wakep();
 }
 
-/* A worker P that runs goroutines: it will look at its inbox. (A spare
- * may go dormant without looking, so it gets none.) */
+/* q runs goroutines, so it will look at its inbox. Only worker Ps are
+ * ever sent one (sched.cpu_p names no spare, which may go dormant without
+ * looking). */
 static inline bool p_busy(goc_p *q)
 {
-    return !q->spare && !__atomic_load_n(&q->idle, __ATOMIC_RELAXED);
+    return !__atomic_load_n(&q->idle, __ATOMIC_RELAXED);
 }
 
 void goc__ready_io(goc_g *g, int cpu)
@@ -883,9 +893,7 @@ void goc__ready_io(goc_g *g, int cpu)
         return;
     }
     goc__race_release(g);
-    if (unlikely(atomic_load_explicit(&g->status, memory_order_relaxed) != G_WAITING))
-        goc__fatal("goc__ready of a goroutine that is not waiting");
-    atomic_store_explicit(&g->status, G_RUNNABLE, memory_order_relaxed);
+    g_make_runnable(g);
     inbox_push(to, g);
     atomic_store_explicit(&p->nsteered, atomic_load_explicit(&p->nsteered, memory_order_relaxed) + 1,
                           memory_order_relaxed);
@@ -893,13 +901,8 @@ void goc__ready_io(goc_g *g, int cpu)
      * looks at its inbox (findrunnable): it sees g there, or we see it idle
      * and take its inbox back. */
     atomic_thread_fence(memory_order_seq_cst);
-    if (!p_busy(to)) {
-        goc_g *first = inbox_take(p, to);
-        if (first) {
-            runq_put_ring(p, first);
-            wakep();
-        }
-    }
+    if (!p_busy(to) && inbox_drain(p, to))
+        wakep();
 }
 
 void goc__runq_put_new(goc_p *p, goc_g *g)
@@ -1137,7 +1140,7 @@ static goc_g *findrunnable(goc_p *p)
                 !(pl && pl->poll_own && pl->poll_own(p)))
                 poll_nonblocking(p);
         }
-        inbox_drain(p);
+        inbox_drain(p, p);
         note_cpu(p);
         if (atomic_load_explicit(&p->timer0, memory_order_relaxed) != INT64_MAX) {
             goc__timers_run(p, goc__nanotime());
