@@ -30,12 +30,19 @@
  *
  * Caches. Each P keeps up to P_CACHE_MAX dead goroutines (descriptor and
  * stack, still warm) for reuse; beyond that they go to the global hot list.
- * When the global hot list exceeds HOT_MAX, further stacks have their pages
- * handed back to the kernel (MADV_DONTNEED) and are kept as cold slots:
- * address space only. Arenas are never unmapped while the process runs.
+ * When the global hot list holds HOT_MAX, further stacks go to the release
+ * batch, still warm and still taken before cold slots; a full batch has
+ * its pages handed back to the kernel (MADV_DONTNEED) in one system call,
+ * made outside stk.lock, and its slots become cold slots: address space
+ * only. Each call costs a TLB flush on every CPU running the process (an
+ * interrupt apiece, tens of microseconds in a VM), which is why the batch
+ * is large. Two batches alternate: one fills while the other is handed
+ * back, by the thread that filled it. Arenas are never unmapped while the
+ * process runs.
  *
- * Locking: stk.lock guards the arena table's growth, the global lists and
- * the custom-stack list. The arena table is append-only and published with
+ * Locking: stk.lock guards the arena table's growth, the global lists, the
+ * batches (but a batch being handed back belongs to its releaser until it
+ * takes the lock again to make its slots cold) and the custom-stack list. The arena table is append-only and published with
  * release stores, so goc__stack_foreach and goc__stack_owner read it without
  * the lock (from a signal handler too).
  */
@@ -52,7 +59,7 @@
 #define ARENAS_MAX 16384 /* 16 M default-size goroutines */
 #define P_CACHE_MAX 512
 #define HOT_MAX 2048
-#define RELEASE_BATCH 32 /* cold slots released per system call */
+#define RELEASE_BATCH 256 /* slots handed back per system call */
 #define PREFAULT_AHEAD 2048
 #define PREFAULT_BATCH 64
 #define PREFAULT_LEAD 128
@@ -70,6 +77,15 @@ struct arena {
 struct cold_slot {
     char *base;
     uint8_t guard;
+};
+
+/* Dead Gs on their way to the cold list; ranges and slots are filled in by
+ * the releaser, from each G before its pages go. */
+struct release_batch {
+    goc_g *g[RELEASE_BATCH];
+    struct iovec ranges[RELEASE_BATCH];
+    struct cold_slot slots[RELEASE_BATCH];
+    size_t n;
 };
 
 static struct {
@@ -90,6 +106,9 @@ static struct {
     _Atomic uint32_t prefault_sleeping;
     goc_g *hot;         /* global list of warm dead Gs, via cachelink */
     long nhot;
+    struct release_batch batch[2];
+    int filling;        /* the batch that takes dead Gs */
+    bool releasing;     /* the other one is being handed back; else it is empty */
     struct cold_slot *cold;
     size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
@@ -395,6 +414,9 @@ goc_g *goc__stack_alloc(goc_p *p, size_t size)
             p->gfree = c;
             p->ngfree++;
         }
+    } else if (stk.batch[stk.filling].n) {
+        struct release_batch *b = &stk.batch[stk.filling];
+        g = b->g[--b->n];
     } else if (stk.ncold) {
         struct cold_slot c = stk.cold[--stk.ncold];
         g = slot_layout(c.base, stk.slot, c.guard, 0);
@@ -423,16 +445,34 @@ static void free_custom(goc_g *g)
     goc__os_unreserve(g->stack.base, g->stack.slot);
 }
 
-/* Hands back the pages of the *n default-size slots whose usable stacks
- * start at rel[] and adds them to the cold list (stk.lock held). */
-static void release_cold_locked(void **rel, const struct cold_slot *relc, size_t *n)
+/* Hands back the pages of a full batch, taken out of rotation by the
+ * caller (stk.releasing), and makes its slots cold. */
+static void release_batch(struct release_batch *b)
 {
-    if (!*n)
-        return;
-    goc__os_release_many(rel, stk.slot - stk.page, *n);
-    for (size_t i = 0; i < *n; i++)
-        stk.cold[stk.ncold++] = relc[i];
-    *n = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        goc_g *g = b->g[i];
+        /* The whole slot but its guard, descriptor included: it reads as
+         * zero (G_FREE) once released. */
+        b->ranges[i] = (struct iovec){.iov_base = g->stack.lo, .iov_len = stk.slot - stk.page};
+        b->slots[i] = (struct cold_slot){.base = g->stack.base, .guard = g->stack.guard};
+    }
+    goc__os_release_many(b->ranges, b->n);
+    goc__spin_lock(&stk.lock);
+    for (size_t i = 0; i < b->n; i++)
+        stk.cold[stk.ncold++] = b->slots[i];
+    b->n = 0;
+    stk.releasing = false;
+    goc__spin_unlock(&stk.lock);
+}
+
+/* Room for every slot there can be in the cold list, committed as used
+ * (stk.lock held); not malloc: the runtime's own memory stays invisible to
+ * TSan. False if the address space is not there. */
+static bool cold_ready_locked(void)
+{
+    if (!stk.cold)
+        stk.cold = goc__os_reserve(sizeof(struct cold_slot) * ARENAS_MAX * ARENA_SLOTS);
+    return stk.cold != NULL;
 }
 
 /* Called after g has switched away for good (it is G_DEAD). */
@@ -452,47 +492,38 @@ void goc__stack_free(goc_p *p, goc_g *g)
         return;
     }
     /* Move half of the P's cache (or just g, from a plain thread) to the
-     * global lists. Slots that go cold have their pages handed back in
-     * batches of RELEASE_BATCH, one system call (and one TLB flush) each,
-     * and only then join the cold list, where another P may take them. */
-    void *rel[RELEASE_BATCH];
-    struct cold_slot relc[RELEASE_BATCH];
-    size_t nrel = 0;
+     * global lists. */
+    struct release_batch *full = NULL;
     goc__spin_lock(&stk.lock);
     int n = p ? P_CACHE_MAX / 2 : 0;
     for (;;) {
-        if (stk.nhot < HOT_MAX) {
+        struct release_batch *b = &stk.batch[stk.filling];
+        if (stk.nhot >= HOT_MAX && b->n < RELEASE_BATCH && cold_ready_locked()) {
+            b->g[b->n++] = g;
+        } else {
+            /* Warm: below HOT_MAX, or while both batches are full (or there
+             * is no cold list: keep it warm rather than lose it). */
             g->cachelink = stk.hot;
             stk.hot = g;
             stk.nhot++;
-        } else {
-            if (!stk.cold) {
-                /* Room for every slot there can be, committed as used; not
-                 * malloc: the runtime's own memory stays invisible to TSan. */
-                stk.cold = goc__os_reserve(sizeof(struct cold_slot) * ARENAS_MAX * ARENA_SLOTS);
-                if (!stk.cold) { /* keep it warm rather than lose it */
-                    g->cachelink = stk.hot;
-                    stk.hot = g;
-                    stk.nhot++;
-                    goto next;
-                }
-            }
-            /* The whole slot but its guard, descriptor included: it reads
-             * as zero (G_FREE) once released. */
-            relc[nrel] = (struct cold_slot){.base = g->stack.base, .guard = g->stack.guard};
-            rel[nrel++] = g->stack.lo;
-            if (nrel == RELEASE_BATCH)
-                release_cold_locked(rel, relc, &nrel);
         }
-    next:
         if (n-- <= 0 || !p->gfree)
             break;
         g = p->gfree;
         p->gfree = g->cachelink;
         p->ngfree--;
     }
-    release_cold_locked(rel, relc, &nrel);
+    /* A full batch (filled now, or while the other was being handed back)
+     * goes as soon as the other one is empty. */
+    struct release_batch *b = &stk.batch[stk.filling];
+    if (b->n == RELEASE_BATCH && !stk.releasing) {
+        full = b;
+        stk.releasing = true;
+        stk.filling ^= 1;
+    }
     goc__spin_unlock(&stk.lock);
+    if (full)
+        release_batch(full);
 }
 
 bool goc__stack_canary_ok(goc_g *g)

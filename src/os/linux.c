@@ -167,20 +167,11 @@ static int madvise_many(void *first, size_t stride, size_t n, int advice)
     return 0;
 }
 
-void goc__os_release_many(void *const *addrs, size_t len, size_t n)
+void goc__os_release_many(struct iovec *ranges, size_t n)
 {
-    struct iovec iov[64];
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < 64 ? n - done : 64;
-        for (size_t i = 0; i < k; i++) {
-            iov[i].iov_base = addrs[done + i];
-            iov[i].iov_len = len;
-        }
-        if (madvise_vec(iov, k, MADV_DONTNEED) != 0)
-            for (size_t i = 0; i < k; i++) /* no batching here: one at a time */
-                madvise(addrs[done + i], len, MADV_DONTNEED);
-        done += k;
-    }
+    if (madvise_vec(ranges, n, MADV_DONTNEED) != 0)
+        for (size_t i = 0; i < n; i++) /* no batching here: one at a time */
+            madvise(ranges[i].iov_base, ranges[i].iov_len, MADV_DONTNEED);
 }
 
 int goc__os_guard_light_many(void *first, size_t stride, size_t n)

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /* CPUs this process may run on (its affinity mask), at least 1. */
 int goc__os_ncpu(void);
@@ -27,10 +28,10 @@ void *goc__os_reserve(size_t len);
 void goc__os_unreserve(void *addr, size_t len);
 /* Hands the pages back to the kernel; they read as zero afterwards. */
 void goc__os_release(void *addr, size_t len);
-/* goc__os_release of n ranges of len bytes each, in as few system calls
- * (and TLB flushes) as the kernel allows: process_madvise on ourselves
- * (6.13+; one flush per call since 6.15). */
-void goc__os_release_many(void *const *addrs, size_t len, size_t n);
+/* goc__os_release of the n ranges, in as few system calls (and TLB
+ * flushes) as the kernel allows: process_madvise on ourselves (6.13+; one
+ * flush per call since 6.15), which reads the array as it is. */
+void goc__os_release_many(struct iovec *ranges, size_t n);
 
 /* Guard pages. A "light" guard (MADV_GUARD_INSTALL, Linux 6.13+) costs no
  * kernel mapping; a "heavy" one (mprotect) splits the mapping it sits in, and
