@@ -37,12 +37,15 @@
  * only. Each call costs a TLB flush on every CPU running the process (an
  * interrupt apiece, tens of microseconds in a VM), which is why the batch
  * is large. Two batches alternate: one fills while the other is handed
- * back, by the thread that filled it. Arenas are never unmapped while the
- * process runs.
+ * back, by the releaser thread (started at the first full batch), so that
+ * a worker ending goroutines does not stop for the system call; by the
+ * thread that filled it if the releaser could not start. Arenas are never
+ * unmapped while the process runs.
  *
  * Locking: stk.lock guards the arena table's growth, the global lists, the
  * batches (but a batch being handed back belongs to its releaser until it
- * takes the lock again to make its slots cold) and the custom-stack list. The arena table is append-only and published with
+ * takes the lock again to make its slots cold), the releaser's state and
+ * mailbox, and the custom-stack list. The arena table is append-only and published with
  * release stores, so goc__stack_foreach and goc__stack_owner read it without
  * the lock (from a signal handler too).
  */
@@ -79,6 +82,8 @@ struct cold_slot {
     uint8_t guard;
 };
 
+enum { RELEASER_NONE, RELEASER_STARTING, RELEASER_RUNNING, RELEASER_FAILED };
+
 /* Dead Gs on their way to the cold list; ranges and slots are filled in by
  * the releaser, from each G before its pages go. */
 struct release_batch {
@@ -109,6 +114,9 @@ static struct {
     struct release_batch batch[2];
     int filling;        /* the batch that takes dead Gs */
     bool releasing;     /* the other one is being handed back; else it is empty */
+    int releaser;       /* RELEASER_* */
+    struct release_batch *posted; /* a full batch for the releaser */
+    _Atomic uint32_t posts;       /* bumped after each post: the releaser's futex */
     struct cold_slot *cold;
     size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
@@ -475,6 +483,45 @@ static bool cold_ready_locked(void)
     return stk.cold != NULL;
 }
 
+/* ---- The releaser ----
+ * Hands back the batches posted to it. A post is made under stk.lock and
+ * followed by a bump of stk.posts; the releaser reads posts before it looks
+ * for a post under the lock, and sleeps only while posts still reads that
+ * value, so a post made after its look always wakes it. */
+
+static void *releaser_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint32_t seen = atomic_load_explicit(&stk.posts, memory_order_seq_cst);
+        goc__spin_lock(&stk.lock);
+        struct release_batch *b = stk.posted;
+        stk.posted = NULL;
+        goc__spin_unlock(&stk.lock);
+        if (b)
+            release_batch(b);
+        else
+            goc__futex_wait(&stk.posts, seen, -1);
+    }
+    return NULL;
+}
+
+/* Called with stk.lock not held, by the thread that found the releaser not
+ * started; until it runs, batches are handed back inline. */
+static void releaser_start(void)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    bool ok = pthread_create(&th, &attr, releaser_main, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    goc__spin_lock(&stk.lock);
+    stk.releaser = ok ? RELEASER_RUNNING : RELEASER_FAILED;
+    goc__spin_unlock(&stk.lock);
+}
+
 /* Called after g has switched away for good (it is G_DEAD). */
 void goc__stack_free(goc_p *p, goc_g *g)
 {
@@ -516,14 +563,29 @@ void goc__stack_free(goc_p *p, goc_g *g)
     /* A full batch (filled now, or while the other was being handed back)
      * goes as soon as the other one is empty. */
     struct release_batch *b = &stk.batch[stk.filling];
+    bool posted = false, start = false;
     if (b->n == RELEASE_BATCH && !stk.releasing) {
-        full = b;
         stk.releasing = true;
         stk.filling ^= 1;
+        if (stk.releaser == RELEASER_RUNNING) {
+            stk.posted = b;
+            posted = true;
+        } else {
+            full = b;
+            start = stk.releaser == RELEASER_NONE;
+            if (start)
+                stk.releaser = RELEASER_STARTING;
+        }
     }
     goc__spin_unlock(&stk.lock);
+    if (posted) {
+        atomic_fetch_add_explicit(&stk.posts, 1, memory_order_seq_cst);
+        goc__futex_wake(&stk.posts, 1);
+    }
     if (full)
         release_batch(full);
+    if (start)
+        releaser_start();
 }
 
 bool goc__stack_canary_ok(goc_g *g)
