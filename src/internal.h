@@ -389,6 +389,9 @@ static inline bool goc__stack_ok(goc_g *g, const void *sp)
     return g->stack.guard != STACK_GUARD_NONE || goc__stack_canary_ok(g);
 }
 GOC_INTERNAL size_t goc__stack_default_size(void);
+/* A batch of dead slots is on its way back to the kernel (tests wait for
+ * it to land before they read the resident size). */
+GOC_INTERNAL bool goc__stack_releasing(void);
 /* Calls fn for every goroutine descriptor that exists (dump, deadlock). Never
  * parks, takes no lock: reads are racy by design, as Go's traceback is. */
 GOC_INTERNAL void goc__stack_foreach(void (*fn)(goc_g *g, void *arg), void *arg);

@@ -453,26 +453,6 @@ static void free_custom(goc_g *g)
     goc__os_unreserve(g->stack.base, g->stack.slot);
 }
 
-/* Hands back the pages of a full batch, taken out of rotation by the
- * caller (stk.releasing), and makes its slots cold. */
-static void release_batch(struct release_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        goc_g *g = b->g[i];
-        /* The whole slot but its guard, descriptor included: it reads as
-         * zero (G_FREE) once released. */
-        b->ranges[i] = (struct iovec){.iov_base = g->stack.lo, .iov_len = stk.slot - stk.page};
-        b->slots[i] = (struct cold_slot){.base = g->stack.base, .guard = g->stack.guard};
-    }
-    goc__os_release_many(b->ranges, b->n);
-    goc__spin_lock(&stk.lock);
-    for (size_t i = 0; i < b->n; i++)
-        stk.cold[stk.ncold++] = b->slots[i];
-    b->n = 0;
-    stk.releasing = false;
-    goc__spin_unlock(&stk.lock);
-}
-
 /* Room for every slot there can be in the cold list, committed as used
  * (stk.lock held); not malloc: the runtime's own memory stays invisible to
  * TSan. False if the address space is not there. */
@@ -481,6 +461,53 @@ static bool cold_ready_locked(void)
     if (!stk.cold)
         stk.cold = goc__os_reserve(sizeof(struct cold_slot) * ARENAS_MAX * ARENA_SLOTS);
     return stk.cold != NULL;
+}
+
+/* The next batch to hand back, taken out of rotation (stk.releasing), or
+ * NULL: none is full, or one is being handed back already. Warm slots
+ * beyond HOT_MAX (left there while both batches were full) top up the
+ * filling batch first, so that the excess goes too, batch by batch
+ * (stk.lock held). */
+static struct release_batch *next_batch_locked(void)
+{
+    if (stk.releasing)
+        return NULL;
+    struct release_batch *b = &stk.batch[stk.filling];
+    while (stk.nhot > HOT_MAX && b->n < RELEASE_BATCH && cold_ready_locked()) {
+        goc_g *g = stk.hot;
+        stk.hot = g->cachelink;
+        stk.nhot--;
+        b->g[b->n++] = g;
+    }
+    if (b->n < RELEASE_BATCH)
+        return NULL;
+    stk.releasing = true;
+    stk.filling ^= 1;
+    return b;
+}
+
+/* Hands back the pages of a batch from next_batch_locked and makes its
+ * slots cold; then the next one, while there is one. */
+static void release_batches(struct release_batch *b)
+{
+    while (b) {
+        for (size_t i = 0; i < b->n; i++) {
+            goc_g *g = b->g[i];
+            /* The whole slot but its guard, descriptor included: it reads
+             * as zero (G_FREE) once released. */
+            b->ranges[i] = (struct iovec){.iov_base = g->stack.lo,
+                                          .iov_len = stk.slot - stk.page};
+            b->slots[i] = (struct cold_slot){.base = g->stack.base, .guard = g->stack.guard};
+        }
+        goc__os_release_many(b->ranges, b->n);
+        goc__spin_lock(&stk.lock);
+        for (size_t i = 0; i < b->n; i++)
+            stk.cold[stk.ncold++] = b->slots[i];
+        b->n = 0;
+        stk.releasing = false;
+        b = next_batch_locked();
+        goc__spin_unlock(&stk.lock);
+    }
 }
 
 /* ---- The releaser ----
@@ -499,7 +526,7 @@ static void *releaser_main(void *arg)
         stk.posted = NULL;
         goc__spin_unlock(&stk.lock);
         if (b)
-            release_batch(b);
+            release_batches(b);
         else
             goc__futex_wait(&stk.posts, seen, -1);
     }
@@ -520,6 +547,14 @@ static void releaser_start(void)
     goc__spin_lock(&stk.lock);
     stk.releaser = ok ? RELEASER_RUNNING : RELEASER_FAILED;
     goc__spin_unlock(&stk.lock);
+}
+
+bool goc__stack_releasing(void)
+{
+    goc__spin_lock(&stk.lock);
+    bool r = stk.releasing;
+    goc__spin_unlock(&stk.lock);
+    return r;
 }
 
 /* Called after g has switched away for good (it is G_DEAD). */
@@ -548,8 +583,9 @@ void goc__stack_free(goc_p *p, goc_g *g)
         if (stk.nhot >= HOT_MAX && b->n < RELEASE_BATCH && cold_ready_locked()) {
             b->g[b->n++] = g;
         } else {
-            /* Warm: below HOT_MAX, or while both batches are full (or there
-             * is no cold list: keep it warm rather than lose it). */
+            /* Warm: below HOT_MAX, or while both batches are full (the
+             * excess goes later: next_batch_locked), or if there is no cold
+             * list (keep it warm rather than lose it). */
             g->cachelink = stk.hot;
             stk.hot = g;
             stk.nhot++;
@@ -562,11 +598,9 @@ void goc__stack_free(goc_p *p, goc_g *g)
     }
     /* A full batch (filled now, or while the other was being handed back)
      * goes as soon as the other one is empty. */
-    struct release_batch *b = &stk.batch[stk.filling];
+    struct release_batch *b = next_batch_locked();
     bool posted = false, start = false;
-    if (b->n == RELEASE_BATCH && !stk.releasing) {
-        stk.releasing = true;
-        stk.filling ^= 1;
+    if (b) {
         if (stk.releaser == RELEASER_RUNNING) {
             stk.posted = b;
             posted = true;
@@ -583,7 +617,7 @@ void goc__stack_free(goc_p *p, goc_g *g)
         goc__futex_wake(&stk.posts, 1);
     }
     if (full)
-        release_batch(full);
+        release_batches(full);
     if (start)
         releaser_start();
 }
