@@ -1050,7 +1050,11 @@ static bool any_work(void)
  * before it sleeps: waking a sleeping worker costs the waker a system call
  * and the sleeper microseconds, more than a short spin when work comes
  * back at once (a spawning loop, a producer a step ahead). Bounded by
- * SPIN_NS. */
+ * SPIN_NS. While the stack helpers work (prefaulting slots for a spawning
+ * burst, handing dead ones back), it offers them its CPU between looks:
+ * with as many workers as CPUs, they would otherwise get the CPU only
+ * from a worker that sleeps. 1,000,000 goroutines created at 2 workers on
+ * 2 CPUs: 1350-1400 -> 1080-1190 ns each. */
 static goc_g *spin_for_work(goc_p *p)
 {
     int64_t until = goc__nanotime() + SPIN_NS;
@@ -1062,6 +1066,8 @@ static goc_g *spin_for_work(goc_p *p)
             if (g || (g = steal_work(p)))
                 return g;
         }
+        if (goc__stack_helpers_busy())
+            sched_yield();
     } while (goc__nanotime() < until);
     return NULL;
 }

@@ -117,6 +117,7 @@ static struct {
     int releaser;       /* RELEASER_* */
     struct release_batch *posted; /* a full batch for the releaser */
     _Atomic uint32_t posts;       /* bumped after each post: the releaser's futex */
+    _Atomic bool releaser_busy;   /* handing batches back (goc__stack_helpers_busy) */
     struct cold_slot *cold;
     size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
@@ -525,9 +526,11 @@ static void *releaser_main(void *arg)
         struct release_batch *b = stk.posted;
         stk.posted = NULL;
         goc__spin_unlock(&stk.lock);
-        if (b)
+        if (b) {
+            atomic_store_explicit(&stk.releaser_busy, true, memory_order_relaxed);
             release_batches(b);
-        else
+            atomic_store_explicit(&stk.releaser_busy, false, memory_order_relaxed);
+        } else
             goc__futex_wait(&stk.posts, seen, -1);
     }
     return NULL;
@@ -547,6 +550,13 @@ static void releaser_start(void)
     goc__spin_lock(&stk.lock);
     stk.releaser = ok ? RELEASER_RUNNING : RELEASER_FAILED;
     goc__spin_unlock(&stk.lock);
+}
+
+bool goc__stack_helpers_busy(void)
+{
+    return (atomic_load_explicit(&stk.prefault, memory_order_relaxed) &&
+            !atomic_load_explicit(&stk.prefault_sleeping, memory_order_relaxed)) ||
+           atomic_load_explicit(&stk.releaser_busy, memory_order_relaxed);
 }
 
 bool goc__stack_releasing(void)
