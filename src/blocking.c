@@ -25,7 +25,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -105,14 +104,8 @@ static void *helper_main(void *arg)
 /* Starts one more helper thread (pool.nthreads already counts it). */
 static bool start_helper(void)
 {
-    pthread_attr_t attr;
-    pthread_t t;
-    if (pthread_attr_init(&attr) != 0)
-        return false;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     goc__thread_outside_inc(); /* the new thread's, until it counts itself */
-    bool ok = pthread_create(&t, &attr, helper_main, NULL) == 0;
-    pthread_attr_destroy(&attr);
+    bool ok = goc__os_thread_start(helper_main, NULL, 0);
     if (!ok)
         goc__thread_outside_dec();
     return ok;

@@ -1323,13 +1323,8 @@ static void p_init(goc_p *p, int id)
 
 static void start_thread(void *(*fn)(void *), void *arg)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &attr, fn, arg) != 0)
+    if (!goc__os_thread_start(fn, arg, 0))
         goc__fatal("cannot start a runtime thread");
-    pthread_attr_destroy(&attr);
 }
 
 /* Puts one more spare in use: a dormant one, or a new one with its thread.

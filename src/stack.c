@@ -51,7 +51,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +69,7 @@
 #define SLOT_COLORS 32
 #define DEFAULT_USABLE (128 * 1024)
 #define MIN_USABLE (16 * 1024)
+#define HELPER_STACK (64 * 1024) /* the prefaulter's and the releaser's */
 
 struct arena {
     char *base;
@@ -351,14 +351,8 @@ static void prefault_start(void)
     if (env && !strcmp(env, "0"))
         return;
     atomic_store(&stk.prefault, true);
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    if (pthread_create(&th, &attr, prefault_main, NULL) != 0)
+    if (!goc__os_thread_start(prefault_main, NULL, HELPER_STACK))
         atomic_store(&stk.prefault, false);
-    pthread_attr_destroy(&attr);
 }
 
 static goc_g *alloc_custom(size_t usable)
@@ -540,13 +534,7 @@ static void *releaser_main(void *arg)
  * started; until it runs, batches are handed back inline. */
 static void releaser_start(void)
 {
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    bool ok = pthread_create(&th, &attr, releaser_main, NULL) == 0;
-    pthread_attr_destroy(&attr);
+    bool ok = goc__os_thread_start(releaser_main, NULL, HELPER_STACK);
     goc__spin_lock(&stk.lock);
     stk.releaser = ok ? RELEASER_RUNNING : RELEASER_FAILED;
     goc__spin_unlock(&stk.lock);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/membarrier.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,4 +301,18 @@ void *goc__os_fault_sp(const void *ucontext)
     (void)uc;
     return NULL;
 #endif
+}
+
+bool goc__os_thread_start(void *(*fn)(void *), void *arg, size_t stack_size)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    if (pthread_attr_init(&attr) != 0)
+        return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (stack_size)
+        pthread_attr_setstacksize(&attr, stack_size);
+    bool ok = pthread_create(&th, &attr, fn, arg) == 0;
+    pthread_attr_destroy(&attr);
+    return ok;
 }

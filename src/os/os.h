@@ -5,6 +5,7 @@
 #define GOC_OS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -71,6 +72,9 @@ int goc__os_gettid(void);
 /* The CPU the calling thread is running on (-1 if unknown): a hint, stale
  * as soon as the kernel moves the thread. */
 int goc__os_cpu(void);
+/* Starts a detached thread running fn(arg), on a stack of stack_size bytes
+ * (0: the system's default). False if it could not. */
+bool goc__os_thread_start(void *(*fn)(void *), void *arg, size_t stack_size);
 int64_t goc__os_thread_runq_wait(int tid);
 
 /* The stack pointer of the context a signal interrupted (NULL if unknown). */
