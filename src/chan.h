@@ -111,13 +111,13 @@ static inline void goc__chan_check(const struct goc_chan *c)
 static inline void goc__chan_check(const struct goc_chan *c) { (void)c; }
 #endif
 
-/* The real lock: the runtime's spin lock (internal.h), whose back-off lets
- * a channel that two workers hammer (producers and consumers on different
- * Ps) change hands in runs. */
+/* The real lock: the runtime's spin lock (internal.h) with its long
+ * back-off, which lets a channel that two workers hammer (producers and
+ * consumers on different Ps) change hands in runs. */
 static inline void goc__chan_lock(struct goc_chan *c)
 {
     if (!goc__chan_lock_fast())
-        goc__spin_lock(&c->lock);
+        goc__spin_lock_long(&c->lock);
 }
 
 static inline void goc__chan_unlock(struct goc_chan *c)

@@ -66,6 +66,15 @@ static inline void goc__spin_lock(goc_spinlock *l)
     while (unlikely(atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
         goc__spin_lock_wait(l);
 }
+/* goc__spin_lock whose waiters stay off longer, so that the holder takes
+ * it in longer runs: for locks on the user's data path (channels), where
+ * throughput counts more than a waiter's latency (lock.c). */
+GOC_INTERNAL void goc__spin_lock_wait_long(goc_spinlock *l);
+static inline void goc__spin_lock_long(goc_spinlock *l)
+{
+    while (unlikely(atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
+        goc__spin_lock_wait_long(l);
+}
 /* goc__spin_lock that tells whether it had to wait for another holder. */
 static inline bool goc__spin_lock_contended(goc_spinlock *l)
 {

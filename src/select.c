@@ -77,7 +77,7 @@ static inline void sellock(struct selstate *s)
     for (int i = 0; i < s->nlock; i++) {
         goc_chan *c = s->cases[s->lockorder[i]].ch;
         if (c != last)
-            goc__spin_lock(&c->lock);
+            goc__spin_lock_long(&c->lock); /* as goc__chan_lock */
         last = c;
     }
 }
