@@ -45,9 +45,9 @@
  * Locking: stk.lock guards the arena table's growth, the global lists, the
  * batches (but a batch being handed back belongs to its releaser until it
  * takes the lock again to make its slots cold), the releaser's state and
- * mailbox, and the custom-stack list. The arena table is append-only and published with
- * release stores, so goc__stack_foreach and goc__stack_owner read it without
- * the lock (from a signal handler too).
+ * mailbox, and the custom-stack list. The arena table is append-only and
+ * published with release stores, so goc__stack_foreach and goc__stack_owner
+ * read it without the lock (from a signal handler too).
  */
 #define _GNU_SOURCE
 #include <errno.h>
