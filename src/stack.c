@@ -260,9 +260,11 @@ static struct arena *reserve_arena_locked(int n)
 
 static void prefault_kick(size_t carved_lin);
 
-/* A new default-size slot. Called with stk.lock held. Arenas are carved in
- * order; the prefaulter may have reserved the next ones already. */
-static goc_g *carve_locked(void)
+/* A new default-size slot, not touched yet: its base and guard go to *c
+ * (goc__stack_alloc lays it out). Called with stk.lock held. Arenas are
+ * carved in order; the prefaulter may have reserved the next ones already.
+ * False: no address space. */
+static bool carve_locked(struct cold_slot *c)
 {
     int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
     struct arena *a = n ? &stk.arenas[stk.cur] : NULL;
@@ -270,17 +272,17 @@ static goc_g *carve_locked(void)
         if (a && stk.cur + 1 < n)
             a = &stk.arenas[++stk.cur];
         else if (!(a = reserve_arena_locked(n)))
-            return NULL;
+            return false;
         else
             stk.cur = n;
     }
     size_t i = atomic_load_explicit(&a->carved, memory_order_relaxed);
     char *base = a->base + i * stk.slot;
-    goc_g *g = slot_layout(base, stk.slot, a->guarded ? STACK_GUARD_LIGHT : guard_slot(base), 0);
-    g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
+    *c = (struct cold_slot){.base = base,
+                            .guard = a->guarded ? STACK_GUARD_LIGHT : guard_slot(base)};
     atomic_store_explicit(&a->carved, i + 1, memory_order_release);
     prefault_kick((size_t)stk.cur * ARENA_SLOTS + i + 1);
-    return g;
+    return true;
 }
 
 /* ---- The prefaulter ----
@@ -420,16 +422,30 @@ goc_g *goc__stack_alloc(goc_p *p, size_t size)
     } else if (stk.batch[stk.filling].n) {
         struct release_batch *b = &stk.batch[stk.filling];
         g = b->g[--b->n];
-    } else if (stk.ncold) {
-        struct cold_slot c = stk.cold[--stk.ncold];
-        g = slot_layout(c.base, stk.slot, c.guard, 0);
     } else {
-        g = carve_locked();
+        /* A slot whose top page may not be there (handed back, or never
+         * touched): it is laid out after the unlock, since that first
+         * touch may fault and a spin lock's holder must not wait on the
+         * kernel (lock.c). Until then it reads as zero (G_FREE), which
+         * goc__stack_foreach skips. */
+        struct cold_slot c;
+        bool fresh = false;
+        if (stk.ncold) {
+            c = stk.cold[--stk.ncold];
+        } else if (!(fresh = carve_locked(&c))) {
+            goc__spin_unlock(&stk.lock);
+            return NULL;
+        }
+        goc__spin_unlock(&stk.lock);
+        g = slot_layout(c.base, stk.slot, c.guard, 0);
+        if (fresh)
+            g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
+        g->cachelink = NULL;
+        return recycle(g);
     }
     goc__spin_unlock(&stk.lock);
-    if (g)
-        g->cachelink = NULL;
-    return g ? recycle(g) : NULL;
+    g->cachelink = NULL;
+    return recycle(g);
 }
 
 static void free_custom(goc_g *g)
