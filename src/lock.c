@@ -21,10 +21,11 @@
  * soon (BACKOFF_MIN to BACKOFF_MAX pauses). A channel's lock guards the
  * user's data path: its waiters stay off longer (LONG_MIN to LONG_MAX), so
  * the holder does more operations in a row on lines it owns. Measured on
- * 2 workers, channel locks alone at 32..512: ChanContended 4.4-4.8 ->
- * 1.7-1.8 us, ChanProdCons0 98-103 -> 64-66 ns, SelectSyncContended 356-363
- * -> 240-243 ns. All locks at 32..512 made net_echo's p99 go from 250-330
- * to 400-550 us, which is why the runtime's keep the short one. */
+ * 2 workers, channel locks at 32..512 against 4..128: ChanContended
+ * 5.8-6.0 -> 1.9-2.0 us, ChanProdCons0 104-105 -> 67-69 ns,
+ * SelectSyncContended 362-369 -> 249-256 ns. All locks at 32..512 made
+ * net_echo's p99 go from 250-330 to 400-550 us, which is why the runtime's
+ * keep the short one. */
 #define _GNU_SOURCE
 #include <sched.h>
 
