@@ -401,8 +401,9 @@ GOC_INTERNAL size_t goc__stack_default_size(void);
 /* A batch of dead slots is on its way back to the kernel (tests wait for
  * it to land before they read the resident size). */
 GOC_INTERNAL bool goc__stack_releasing(void);
-/* The prefaulter or the releaser is at work (a hint, read without a lock):
- * a worker spinning for work lets it have the CPU. */
+/* The prefaulter is awake or a batch of dead slots is being handed back (a
+ * hint, read without a lock): a worker spinning for work lets them have
+ * the CPU. */
 GOC_INTERNAL bool goc__stack_helpers_busy(void);
 /* Calls fn for every goroutine descriptor that exists (dump, deadlock). Never
  * parks, takes no lock: reads are racy by design, as Go's traceback is. */

@@ -113,11 +113,12 @@ static struct {
     long nhot;
     struct release_batch batch[2];
     int filling;        /* the batch that takes dead Gs */
-    bool releasing;     /* the other one is being handed back; else it is empty */
+    /* The other batch is being handed back (else it is empty). Written
+     * under stk.lock; read without it as a hint (goc__stack_helpers_busy). */
+    _Atomic bool releasing;
     int releaser;       /* RELEASER_* */
     struct release_batch *posted; /* a full batch for the releaser */
     _Atomic uint32_t posts;       /* bumped after each post: the releaser's futex */
-    _Atomic bool releaser_busy;   /* handing batches back (goc__stack_helpers_busy) */
     struct cold_slot *cold;
     size_t ncold;
     goc_g *custom;      /* live custom-size Gs, via cachelink */
@@ -425,9 +426,9 @@ goc_g *goc__stack_alloc(goc_p *p, size_t size)
     } else {
         /* A slot whose top page may not be there (handed back, or never
          * touched): it is laid out after the unlock, since that first
-         * touch may fault and a spin lock's holder must not wait on the
-         * kernel (lock.c). Until then it reads as zero (G_FREE), which
-         * goc__stack_foreach skips. */
+         * touch may fault, microseconds that every other P wanting the
+         * lock would spend spinning. Until then it reads as zero (G_FREE),
+         * which goc__stack_foreach skips. */
         struct cold_slot c;
         bool fresh = false;
         if (stk.ncold) {
@@ -481,7 +482,7 @@ static bool cold_ready_locked(void)
  * (stk.lock held). */
 static struct release_batch *next_batch_locked(void)
 {
-    if (stk.releasing)
+    if (atomic_load_explicit(&stk.releasing, memory_order_relaxed))
         return NULL;
     struct release_batch *b = &stk.batch[stk.filling];
     while (stk.nhot > HOT_MAX && b->n < RELEASE_BATCH && cold_ready_locked()) {
@@ -492,7 +493,7 @@ static struct release_batch *next_batch_locked(void)
     }
     if (b->n < RELEASE_BATCH)
         return NULL;
-    stk.releasing = true;
+    atomic_store_explicit(&stk.releasing, true, memory_order_relaxed);
     stk.filling ^= 1;
     return b;
 }
@@ -515,7 +516,7 @@ static void release_batches(struct release_batch *b)
         for (size_t i = 0; i < b->n; i++)
             stk.cold[stk.ncold++] = b->slots[i];
         b->n = 0;
-        stk.releasing = false;
+        atomic_store_explicit(&stk.releasing, false, memory_order_relaxed);
         b = next_batch_locked();
         goc__spin_unlock(&stk.lock);
     }
@@ -536,11 +537,9 @@ static void *releaser_main(void *arg)
         struct release_batch *b = stk.posted;
         stk.posted = NULL;
         goc__spin_unlock(&stk.lock);
-        if (b) {
-            atomic_store_explicit(&stk.releaser_busy, true, memory_order_relaxed);
+        if (b)
             release_batches(b);
-            atomic_store_explicit(&stk.releaser_busy, false, memory_order_relaxed);
-        } else
+        else
             goc__futex_wait(&stk.posts, seen, -1);
     }
     return NULL;
@@ -560,15 +559,12 @@ bool goc__stack_helpers_busy(void)
 {
     return (atomic_load_explicit(&stk.prefault, memory_order_relaxed) &&
             !atomic_load_explicit(&stk.prefault_sleeping, memory_order_relaxed)) ||
-           atomic_load_explicit(&stk.releaser_busy, memory_order_relaxed);
+           atomic_load_explicit(&stk.releasing, memory_order_relaxed);
 }
 
 bool goc__stack_releasing(void)
 {
-    goc__spin_lock(&stk.lock);
-    bool r = stk.releasing;
-    goc__spin_unlock(&stk.lock);
-    return r;
+    return atomic_load_explicit(&stk.releasing, memory_order_relaxed);
 }
 
 /* Called after g has switched away for good (it is G_DEAD). */
