@@ -13,8 +13,9 @@
  *
  * Locking. c->lock is a goc_spinlock guarding every field but magic, refs
  * and elemsize/dataqsiz/buf (fixed at make). Its waiters back off
- * exponentially and soon yield their CPU (lock.c): a channel hammered from
- * two workers then changes hands in runs. It is never held across a park:
+ * exponentially, longer than for the runtime's own locks, and soon yield
+ * their CPU (lock.c, goc__spin_lock_long): a channel hammered from two
+ * workers then changes hands in runs. It is never held across a park:
  * a G that must wait enqueues a goc_sudog on its own stack under the lock and
  * parks with unlock_chan as the park's unlock function, which drops the lock
  * after the G's context is saved; a waker that dequeues it can therefore
