@@ -475,15 +475,16 @@ static bool cold_ready_locked(void)
     return stk.cold != NULL;
 }
 
-/* The next batch to hand back, taken out of rotation (stk.releasing), or
- * NULL: none is full, or one is being handed back already. Warm slots
- * beyond HOT_MAX (left there while both batches were full) top up the
- * filling batch first, so that the excess goes too, batch by batch
- * (stk.lock held). */
+/* The next batch to hand back, taken out of rotation, or NULL if none is
+ * full. Warm slots beyond HOT_MAX (left there while both batches were
+ * full) top up the filling batch first, so that the excess goes too, batch
+ * by batch. Called with stk.lock held and no batch being handed back but
+ * the caller's: a thread about to hand back a batch it takes sets
+ * stk.releasing, and the releasing thread takes the next one before it
+ * clears it, so that the flag never drops between two batches (tests and
+ * spinning Ps read it without the lock). */
 static struct release_batch *next_batch_locked(void)
 {
-    if (atomic_load_explicit(&stk.releasing, memory_order_relaxed))
-        return NULL;
     struct release_batch *b = &stk.batch[stk.filling];
     while (stk.nhot > HOT_MAX && b->n < RELEASE_BATCH && cold_ready_locked()) {
         goc_g *g = stk.hot;
@@ -493,7 +494,6 @@ static struct release_batch *next_batch_locked(void)
     }
     if (b->n < RELEASE_BATCH)
         return NULL;
-    atomic_store_explicit(&stk.releasing, true, memory_order_relaxed);
     stk.filling ^= 1;
     return b;
 }
@@ -516,8 +516,8 @@ static void release_batches(struct release_batch *b)
         for (size_t i = 0; i < b->n; i++)
             stk.cold[stk.ncold++] = b->slots[i];
         b->n = 0;
-        atomic_store_explicit(&stk.releasing, false, memory_order_relaxed);
-        b = next_batch_locked();
+        if (!(b = next_batch_locked()))
+            atomic_store_explicit(&stk.releasing, false, memory_order_relaxed);
         goc__spin_unlock(&stk.lock);
     }
 }
@@ -608,7 +608,9 @@ void goc__stack_free(goc_p *p, goc_g *g)
     }
     /* A full batch (filled now, or while the other was being handed back)
      * goes as soon as the other one is empty. */
-    struct release_batch *b = next_batch_locked();
+    struct release_batch *b = NULL;
+    if (!atomic_load_explicit(&stk.releasing, memory_order_relaxed) && (b = next_batch_locked()))
+        atomic_store_explicit(&stk.releasing, true, memory_order_relaxed);
     bool posted = false, start = false;
     if (b) {
         if (stk.releaser == RELEASER_RUNNING) {
