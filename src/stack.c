@@ -47,7 +47,10 @@
  * takes the lock again to make its slots cold), the releaser's state and
  * mailbox, and the custom-stack list. The arena table is append-only and
  * published with release stores, so goc__stack_foreach and goc__stack_owner
- * read it without the lock (from a signal handler too).
+ * read it without the lock (from a signal handler too). No system call
+ * and no first touch of a page is made with stk.lock held: reserving and
+ * guarding an arena, guarding a slot, laying out a fresh slot and handing
+ * back a batch all happen before the lock is taken or after it is dropped.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -80,6 +83,7 @@ struct arena {
 struct cold_slot {
     char *base;
     uint8_t guard;
+    bool guard_pending; /* fresh from an unguarded arena: guard_slot it */
 };
 
 enum { RELEASER_NONE, RELEASER_STARTING, RELEASER_RUNNING, RELEASER_FAILED };
@@ -101,7 +105,7 @@ static struct {
     size_t slot;        /* default slot bytes */
     bool light;         /* light guards supported */
     long heavy_budget;
-    long heavy_used;
+    _Atomic long heavy_used;
     struct arena arenas[ARENAS_MAX];
     _Atomic int narenas;
     int cur;            /* the arena being carved */
@@ -230,57 +234,80 @@ static goc_g *slot_layout(char *base, size_t slot, uint8_t guard, uint8_t custom
     return g;
 }
 
+/* Guards one slot, without stk.lock: the system call (an mprotect takes
+ * the kernel's address-space lock for writing) must not hold up every P
+ * that wants a stack. The heavy budget is claimed before it is spent. */
 static uint8_t guard_slot(char *base)
 {
     if (stk.light && goc__os_guard_light(base, stk.page) == 0)
         return STACK_GUARD_LIGHT;
-    if (stk.heavy_used < stk.heavy_budget && goc__os_guard_heavy(base, stk.page) == 0) {
-        stk.heavy_used++;
-        return STACK_GUARD_HEAVY;
+    long used = atomic_load_explicit(&stk.heavy_used, memory_order_relaxed);
+    while (used < stk.heavy_budget) {
+        if (atomic_compare_exchange_weak_explicit(&stk.heavy_used, &used, used + 1,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            if (goc__os_guard_heavy(base, stk.page) == 0)
+                return STACK_GUARD_HEAVY;
+            atomic_fetch_sub_explicit(&stk.heavy_used, 1, memory_order_relaxed);
+            break;
+        }
     }
     return STACK_GUARD_NONE;
 }
 
-/* Reserves arena n (stk.lock held). */
-static struct arena *reserve_arena_locked(int n)
+/* Reserves a new arena and guards all its slots, in a few system calls
+ * rather than one per goroutine, then appends it to the table. Called
+ * without stk.lock: the calls take hundreds of microseconds (the guards
+ * need page tables), which every P wanting a stack would spend spinning.
+ * Two threads that both find the arenas used up each add one; the second
+ * is simply carved later. False: no address space, or the table is full. */
+static bool add_arena(void)
 {
-    if (n == ARENAS_MAX)
-        return NULL;
-    char *base = goc__os_reserve(stk.slot * ARENA_SLOTS);
+    if (atomic_load_explicit(&stk.narenas, memory_order_relaxed) == ARENAS_MAX)
+        return false;
+    size_t len = stk.slot * ARENA_SLOTS;
+    char *base = goc__os_reserve(len);
     if (!base)
-        return NULL;
+        return false;
+    bool guarded = stk.light && goc__os_guard_light_many(base, stk.slot, ARENA_SLOTS) == 0;
+    goc__spin_lock(&stk.lock);
+    int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
+    if (n == ARENAS_MAX) {
+        goc__spin_unlock(&stk.lock);
+        goc__os_unreserve(base, len);
+        return false;
+    }
     struct arena *a = &stk.arenas[n];
     a->base = base;
-    /* Guard every slot of the arena now, in a few system calls rather than
-     * one per goroutine. */
-    a->guarded = stk.light && goc__os_guard_light_many(base, stk.slot, ARENA_SLOTS) == 0;
+    a->guarded = guarded;
     atomic_store_explicit(&a->carved, 0, memory_order_relaxed);
     atomic_store_explicit(&stk.narenas, n + 1, memory_order_release);
-    return a;
+    goc__spin_unlock(&stk.lock);
+    return true;
 }
 
 static void prefault_kick(size_t carved_lin);
 
-/* A new default-size slot, not touched yet: its base and guard go to *c
- * (goc__stack_alloc lays it out). Called with stk.lock held. Arenas are
- * carved in order; the prefaulter may have reserved the next ones already.
- * False: no address space. */
+/* A new default-size slot, not touched yet: its base goes to *c, and its
+ * guard if the arena has them all already (else c->guard_pending: the
+ * caller guards it after the unlock). Called with stk.lock held. Arenas
+ * are carved in order; the prefaulter has usually added the next ones
+ * already. False: every arena is carved; the caller adds one (add_arena,
+ * without the lock) and tries again. */
 static bool carve_locked(struct cold_slot *c)
 {
     int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
-    struct arena *a = n ? &stk.arenas[stk.cur] : NULL;
-    if (!a || atomic_load_explicit(&a->carved, memory_order_relaxed) == ARENA_SLOTS) {
-        if (a && stk.cur + 1 < n)
-            a = &stk.arenas[++stk.cur];
-        else if (!(a = reserve_arena_locked(n)))
+    if (n == 0)
+        return false;
+    struct arena *a = &stk.arenas[stk.cur];
+    if (atomic_load_explicit(&a->carved, memory_order_relaxed) == ARENA_SLOTS) {
+        if (stk.cur + 1 == n)
             return false;
-        else
-            stk.cur = n;
+        a = &stk.arenas[++stk.cur];
     }
     size_t i = atomic_load_explicit(&a->carved, memory_order_relaxed);
-    char *base = a->base + i * stk.slot;
-    *c = (struct cold_slot){.base = base,
-                            .guard = a->guarded ? STACK_GUARD_LIGHT : guard_slot(base)};
+    *c = (struct cold_slot){.base = a->base + i * stk.slot,
+                            .guard = a->guarded ? STACK_GUARD_LIGHT : STACK_GUARD_NONE,
+                            .guard_pending = !a->guarded};
     atomic_store_explicit(&a->carved, i + 1, memory_order_release);
     prefault_kick((size_t)stk.cur * ARENA_SLOTS + i + 1);
     return true;
@@ -327,15 +354,14 @@ static void *prefault_main(void *arg)
         }
         int ai = (int)(pop / ARENA_SLOTS);
         size_t j = pop % ARENA_SLOTS;
-        if (ai >= atomic_load_explicit(&stk.narenas, memory_order_acquire)) {
-            goc__spin_lock(&stk.lock);
-            int n = atomic_load_explicit(&stk.narenas, memory_order_relaxed);
-            if (ai >= n && (ai > n || !reserve_arena_locked(n))) {
-                goc__spin_unlock(&stk.lock);
+        /* One arena beyond the one being populated: adding one takes
+         * hundreds of microseconds, long enough for a carver just behind
+         * to reach the end and add one itself. */
+        while (ai + 1 >= atomic_load_explicit(&stk.narenas, memory_order_acquire)) {
+            if (!add_arena()) {
                 atomic_store(&stk.prefault, false); /* out of address space: stop */
                 return NULL;
             }
-            goc__spin_unlock(&stk.lock);
         }
         size_t k = ARENA_SLOTS - j < PREFAULT_BATCH ? ARENA_SLOTS - j : PREFAULT_BATCH;
         char *first_top = stk.arenas[ai].base + (j + 1) * stk.slot - stk.page;
@@ -364,8 +390,8 @@ static goc_g *alloc_custom(size_t usable)
     char *base = goc__os_reserve(slot);
     if (!base)
         return NULL;
-    goc__spin_lock(&stk.lock);
     goc_g *g = slot_layout(base, slot, guard_slot(base), 1);
+    goc__spin_lock(&stk.lock);
     g->cachelink = stk.custom;
     stk.custom = g;
     goc__spin_unlock(&stk.lock);
@@ -431,13 +457,17 @@ goc_g *goc__stack_alloc(goc_p *p, size_t size)
          * which goc__stack_foreach skips. */
         struct cold_slot c;
         bool fresh = false;
-        if (stk.ncold) {
-            c = stk.cold[--stk.ncold];
-        } else if (!(fresh = carve_locked(&c))) {
+        while (!stk.ncold && !(fresh = carve_locked(&c))) {
             goc__spin_unlock(&stk.lock);
-            return NULL;
+            if (!add_arena())
+                return NULL;
+            goc__spin_lock(&stk.lock);
         }
+        if (!fresh)
+            c = stk.cold[--stk.ncold];
         goc__spin_unlock(&stk.lock);
+        if (c.guard_pending)
+            c.guard = guard_slot(c.base);
         g = slot_layout(c.base, stk.slot, c.guard, 0);
         if (fresh)
             g->stack.vg_id = goc__valgrind_stack_register(g->stack.lo, g->stack.hi);
@@ -458,9 +488,9 @@ static void free_custom(goc_g *g)
             break;
         }
     }
-    if (g->stack.guard == STACK_GUARD_HEAVY)
-        stk.heavy_used--;
     goc__spin_unlock(&stk.lock);
+    if (g->stack.guard == STACK_GUARD_HEAVY)
+        atomic_fetch_sub_explicit(&stk.heavy_used, 1, memory_order_relaxed);
     goc__valgrind_stack_deregister(g->stack.vg_id);
     goc__os_unreserve(g->stack.base, g->stack.slot);
 }
