@@ -26,8 +26,8 @@ goc__ctx_switch:
         stp     d14, d15, [sp, #144]
         mrs     x9, fpcr
         str     x9, [sp, #160]
-        mov     x9, sp
-        str     x9, [x0]
+        mov     x11, sp
+        str     x11, [x0]
         mov     sp, x1
         ldr     x10, [sp, #160]
         cmp     x9, x10                 /* writing FPCR is slow; it rarely differs */
