@@ -281,7 +281,31 @@ GOC_INTERNAL int64_t goc__sched_nsteered(void);   /* goc__ready_io's hand-overs 
 /* Another P is running goroutines (not idle, not spinning): a lock holder
  * may be running and release soon, so spinning on the lock can pay. */
 GOC_INTERNAL bool goc__sched_others_running(void);
-GOC_INTERNAL goc_p *goc__getp(void);           /* NULL on a plain thread */
+/* The P the calling thread runs; NULL on a plain thread. A goroutine can
+ * move to another thread at any switch, and a compiler that kept the thread
+ * pointer (or the variable's address) across one would read the old
+ * thread's variable, so every read starts from the thread pointer afresh:
+ * on x86-64 a volatile load through %fs (initial-exec TLS, a constant
+ * offset once linked into an executable), inline, since a call per read was
+ * a tenth of a one-worker channel round trip; elsewhere a call that is
+ * never inlined. The "memory" clobber orders it like that call. */
+GOC_INTERNAL extern __thread goc_p *goc__tls_p;
+#if defined(__x86_64__)
+#define GOC_GETP_INLINE 1
+static inline goc_p *goc__getp(void)
+{
+    goc_p *p;
+    __asm__ volatile("movq goc__tls_p@gottpoff(%%rip), %0\n\t"
+                     "movq %%fs:(%0), %0"
+                     : "=r"(p)
+                     :
+                     : "memory");
+    return p;
+}
+#else
+#define GOC_GETP_INLINE 0
+GOC_INTERNAL goc_p *goc__getp(void);
+#endif
 GOC_INTERNAL goc_g *goc__getg(void);           /* current G or thread descriptor */
 GOC_INTERNAL void goc__sched_set_poller(const goc_poller *poller);
 GOC_INTERNAL void goc__runq_put_new(goc_p *p, goc_g *g); /* a just-created G; p: the caller's */

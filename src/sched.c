@@ -145,16 +145,17 @@ static struct {
     pthread_once_t once;
 } sched = {.lock = GOC_SPINLOCK_INIT, .once = PTHREAD_ONCE_INIT};
 
-static __thread goc_p *tls_p;
+__thread goc_p *goc__tls_p;
 
-/* Thread-local reads go through a call that is never inlined: a goroutine
- * can move to another thread at any switch, and a compiler that cached the
- * thread pointer across one would read the old thread's variable. */
+#if !GOC_GETP_INLINE
+/* Where goc__getp is not the inline load of internal.h: a call that is never
+ * inlined, so that each read starts from the thread pointer afresh. */
 __attribute__((noinline)) goc_p *goc__getp(void)
 {
     __asm__ volatile("" ::: "memory");
-    return tls_p;
+    return goc__tls_p;
 }
+#endif
 
 goc_g *goc__getg(void)
 {
@@ -1473,7 +1474,7 @@ static void *sysmon_main(void *arg)
 static void *worker_main(void *arg)
 {
     goc_p *p = arg;
-    tls_p = p;
+    goc__tls_p = p;
     atomic_store_explicit(&p->tid, goc__os_gettid(), memory_order_relaxed);
     goc__thread_known = true;
     goc_g *g0 = &p->g0;
