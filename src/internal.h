@@ -284,11 +284,12 @@ GOC_INTERNAL bool goc__sched_others_running(void);
 /* The P the calling thread runs; NULL on a plain thread. A goroutine can
  * move to another thread at any switch, and a compiler that kept the thread
  * pointer (or the variable's address) across one would read the old
- * thread's variable, so every read starts from the thread pointer afresh:
- * on x86-64 a volatile load through %fs (initial-exec TLS, a constant
- * offset once linked into an executable), inline, since a call per read was
- * a tenth of a one-worker channel round trip; elsewhere a call that is
- * never inlined. The "memory" clobber orders it like that call. */
+ * thread's variable, so every read starts from the thread pointer afresh.
+ * On x86-64 (%fs) and AArch64 (TPIDR_EL0) that is an inline volatile asm
+ * with initial-exec TLS (a constant offset once linked into an
+ * executable), since a call per read was a tenth of a one-worker channel
+ * round trip; its "memory" clobber orders it as the call was ordered.
+ * Elsewhere it is a call that is never inlined. */
 GOC_INTERNAL extern __thread goc_p *goc__tls_p;
 #if defined(__x86_64__)
 #define GOC_GETP_INLINE 1
@@ -298,6 +299,21 @@ static inline goc_p *goc__getp(void)
     __asm__ volatile("movq goc__tls_p@gottpoff(%%rip), %0\n\t"
                      "movq %%fs:(%0), %0"
                      : "=r"(p)
+                     :
+                     : "memory");
+    return p;
+}
+#elif defined(__aarch64__)
+#define GOC_GETP_INLINE 1
+static inline goc_p *goc__getp(void)
+{
+    goc_p *p;
+    uintptr_t tp;
+    __asm__ volatile("adrp %0, :gottprel:goc__tls_p\n\t"
+                     "ldr %0, [%0, #:gottprel_lo12:goc__tls_p]\n\t"
+                     "mrs %1, tpidr_el0\n\t"
+                     "ldr %0, [%1, %0]"
+                     : "=&r"(p), "=r"(tp)
                      :
                      : "memory");
     return p;
