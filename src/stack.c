@@ -51,6 +51,8 @@
  * and no first touch of a page is made with stk.lock held: reserving and
  * guarding an arena, guarding a slot, laying out a fresh slot and handing
  * back a batch all happen before the lock is taken or after it is dropped.
+ * The one exception is the cold list's room, reserved once, at the first
+ * batch (cold_ready_locked).
  */
 #define _GNU_SOURCE
 #include <errno.h>
