@@ -45,6 +45,9 @@ goc__ctx_switch:
         ldp     d12, d13, [sp, #128]
         ldp     d14, d15, [sp, #144]
         add     sp, sp, #176
+        adr     x9, goc__ctx_trampoline /* a new goroutine: see x86_64.S */
+        cmp     x30, x9
+        b.eq    goc__ctx_trampoline
         ret
         .cfi_endproc
         .size   goc__ctx_switch, .-goc__ctx_switch
