@@ -195,7 +195,7 @@ static inline __attribute__((always_inline)) bool try_case(goc_select_case *cs,
     return false;
 }
 
-int goc_select(goc_select_case *cases, int n, bool has_default)
+int (goc_select)(goc_select_case *cases, int n, bool has_default)
 {
     /* One case and a default is what Go compiles to selectnbsend /
      * selectnbrecv. Their failing answer takes no lock and is given here,
