@@ -411,7 +411,9 @@ static __attribute__((noinline)) int chan_try_send(goc_chan *c, const void *elem
 /* The failing answer in a leaf (no frame), the rest a tail call. */
 int goc_chan_try_send(goc_chan *c, const void *elem)
 {
-    if (c && goc__chan_nbsend_blocks(c))
+    /* The failing poll laid out straight (likely): the success goes on to
+     * take the lock, beside which a jump is nothing. */
+    if (likely(c && goc__chan_nbsend_blocks(c)))
         return -EAGAIN;
     return chan_try_send(c, elem);
 }
@@ -490,8 +492,8 @@ int goc_chan_try_recv(goc_chan *c, void *out)
     /* Also in the leaf: a closed, drained channel whose zero value nobody
      * wants (a poll of ctx.Done() once cancelled), as chanrecv's fast
      * path answers it. */
-    if (c && goc__chan_empty(c)) {
-        if (!atomic_load_explicit(&c->closed, memory_order_acquire))
+    if (likely(c && goc__chan_empty(c))) {
+        if (likely(!atomic_load_explicit(&c->closed, memory_order_acquire)))
             return -EAGAIN;
         if (!out && goc__chan_empty(c)) {
             goc__race_acquire(c);

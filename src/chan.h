@@ -134,16 +134,25 @@ static inline void goc__chan_unlock(struct goc_chan *c)
  * a failing non-blocking operation promises. */
 static inline bool goc__chan_full(struct goc_chan *c)
 {
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == c->dataqsiz;
+    /* Both loads and a select of the word that must be zero, rather than
+     * a branch on the channel's kind: a failing poll is then straight-line
+     * code, where the branches made it mostly taken jumps (SelectNonblock's
+     * limit). Either field may be read for either kind. Full: no receiver
+     * waiting (unbuffered), qcount == cap (buffered). */
+    size_t cap = c->dataqsiz;
+    uintptr_t receiver = (uintptr_t)__atomic_load_n(&c->recvq.first, __ATOMIC_ACQUIRE);
+    size_t room = cap - __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE);
+    uintptr_t unbuffered = -(uintptr_t)(cap == 0); /* a mask: compilers branch on ?: */
+    return ((receiver & unbuffered) | (room & ~unbuffered)) == 0;
 }
 
+/* Empty: no sender waiting (unbuffered), qcount == 0 (buffered). */
 static inline bool goc__chan_empty(struct goc_chan *c)
 {
-    if (c->dataqsiz == 0)
-        return __atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE) == NULL;
-    return __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE) == 0;
+    uintptr_t sender = (uintptr_t)__atomic_load_n(&c->sendq.first, __ATOMIC_ACQUIRE);
+    size_t n = __atomic_load_n(&c->qcount, __ATOMIC_ACQUIRE);
+    uintptr_t unbuffered = -(uintptr_t)(c->dataqsiz == 0);
+    return ((sender & unbuffered) | (n & ~unbuffered)) == 0;
 }
 
 /* A non-blocking send would block: not closed, then full, read in that
