@@ -270,6 +270,55 @@ TEST(try_recv_after_close)
     }
 }
 
+/* goc_select with one case and a literal default is inlined into the try
+ * forms (include/goc/chan.h); (goc_select) is the function itself. Both
+ * must give the same answers: the chosen index, ok, the value, the
+ * channel's length, on every state a non-blocking case can meet. */
+static int select1(goc_chan *c, goc_select_dir dir, int *v, bool *ok, bool inline_form)
+{
+    goc_select_case cs[] = {{.ch = c, .dir = dir, .elem = v, .ok = true}};
+    int r = inline_form ? goc_select(cs, 1, true) : (goc_select)(cs, 1, true);
+    *ok = cs[0].ok;
+    return r;
+}
+
+TEST(select_one_case_both_forms)
+{
+    for (size_t cap = 0; cap <= 2; cap += 2) {
+        goc_chan *ch[2] = {make_int_chan(cap), make_int_chan(cap)};
+        int r[2], v[2];
+        bool ok[2];
+        for (int f = 0; f < 2; f++) {
+            v[f] = 5;
+            r[f] = select1(ch[f], GOC_SELECT_RECV, &v[f], &ok[f], f); /* empty */
+            CHECK(r[f] == GOC_SELECT_DEFAULT && v[f] == 5);
+            for (int i = 1; i <= (int)cap + 1; i++) { /* room, then full */
+                v[f] = 10 * i;
+                r[f] = select1(ch[f], GOC_SELECT_SEND, &v[f], &ok[f], f);
+                CHECK(r[f] == (i <= (int)cap ? 0 : GOC_SELECT_DEFAULT));
+            }
+            CHECK(goc_chan_len(ch[f]) == cap);
+            if (cap) {
+                r[f] = select1(ch[f], GOC_SELECT_RECV, &v[f], &ok[f], f);
+                CHECK(r[f] == 0 && ok[f] && v[f] == 10);
+            }
+            goc_chan_close(ch[f]);
+            if (cap) { /* closed, one value left: still received, ok */
+                r[f] = select1(ch[f], GOC_SELECT_RECV, &v[f], &ok[f], f);
+                CHECK(r[f] == 0 && ok[f] && v[f] == 20);
+            }
+            v[f] = 5;
+            r[f] = select1(ch[f], GOC_SELECT_RECV, &v[f], &ok[f], f); /* closed, drained */
+            CHECK(r[f] == 0 && !ok[f] && v[f] == 0);
+            r[f] = select1(NULL, GOC_SELECT_RECV, &v[f], &ok[f], f); /* nil: never ready */
+            CHECK(r[f] == GOC_SELECT_DEFAULT && ok[f]);
+            r[f] = select1(NULL, GOC_SELECT_SEND, &v[f], &ok[f], f);
+            CHECK(r[f] == GOC_SELECT_DEFAULT);
+            goc_chan_release(ch[f]);
+        }
+    }
+}
+
 TEST(TestNonblockRecvRace)
 {
     int n = SCALE(10000);
@@ -1543,6 +1592,7 @@ static int run_all(int argc, char **argv)
     (void)argv;
     RUN(TestChan);
     RUN(try_recv_after_close);
+    RUN(select_one_case_both_forms);
     RUN(TestNonblockRecvRace);
     RUN(TestSelfSelect);
     RUN(TestSelectStress);
