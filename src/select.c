@@ -214,16 +214,8 @@ int (goc_select)(goc_select_case *cases, int n, bool has_default)
 __attribute__((noinline)) static int selectgo(goc_select_case *cases, int n, bool has_default)
 {
     /* The try forms (see goc_select). */
-    if (n == 1 && has_default) {
-        goc_select_case *cs = &cases[0];
-        if (cs->dir == GOC_SELECT_SEND)
-            return goc_chan_try_send(cs->ch, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
-        int r = goc_chan_try_recv(cs->ch, cs->elem);
-        if (r < 0)
-            return GOC_SELECT_DEFAULT;
-        cs->ok = r == GOC_CHAN_OK;
-        return 0;
-    }
+    if (n == 1 && has_default)
+        return goc__select_try(&cases[0]);
     if (n < 0 || n >= 65536)
         goc_panic("goc_select: bad number of cases %d", n);
     uint16_t small[2 * 16];

@@ -134,25 +134,31 @@ typedef struct goc_select_case {
 
 GOC_API int goc_select(goc_select_case *cases, int n, bool has_default);
 
+/* A select of one case and a default performed as Go compiles it
+ * (selectnbrecv / selectnbsend): by the try form. 0 if the case was
+ * performed (a receive sets ok), GOC_SELECT_DEFAULT if not. */
+static inline int goc__select_try(goc_select_case *cs)
+{
+    if (cs->dir == GOC_SELECT_SEND)
+        return goc_chan_try_send(cs->ch, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
+    int r = goc_chan_try_recv(cs->ch, cs->elem);
+    if (r < 0)
+        return GOC_SELECT_DEFAULT;
+    cs->ok = r == GOC_CHAN_OK;
+    return 0;
+}
+
 /* One case and a default, both written in the call (the usual
  * `select { case <-done: ...; default: }` poll): the call goes straight to
- * the try form, as Go compiles it to selectnbrecv / selectnbsend, so the
- * case is never stored to be read back. Same results as goc_select; any
- * other call, and &goc_select, reach the function. */
+ * the try form, inline, so the case is never stored to be read back. Same
+ * results as goc_select; any other call, and &goc_select, reach the
+ * function. */
 #if defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(GOC_NO_INLINE_SELECT)
 static inline __attribute__((always_inline)) int goc__select_inline(goc_select_case *cases, int n,
                                                                     bool has_default)
 {
-    if (__builtin_constant_p(n) && n == 1 && __builtin_constant_p(has_default) && has_default) {
-        goc_select_case *cs = &cases[0];
-        if (cs->dir == GOC_SELECT_SEND)
-            return goc_chan_try_send(cs->ch, cs->elem) == GOC_CHAN_OK ? 0 : GOC_SELECT_DEFAULT;
-        int r = goc_chan_try_recv(cs->ch, cs->elem);
-        if (r < 0)
-            return GOC_SELECT_DEFAULT;
-        cs->ok = r == GOC_CHAN_OK;
-        return 0;
-    }
+    if (__builtin_constant_p(n) && n == 1 && __builtin_constant_p(has_default) && has_default)
+        return goc__select_try(&cases[0]);
     return (goc_select)(cases, n, has_default);
 }
 #define goc_select(cases, n, has_default) goc__select_inline((cases), (n), (has_default))
