@@ -47,17 +47,27 @@ static volatile long sink;
 
 static int data_a[3] = {1, 2, 3}, data_b[1] = {100};
 
+/* One config per kind, each its own object with the seed's fields in the
+ * seed's order (Go: MutexConfig{data, mu}, RWMutexConfig{rw, data},
+ * Config{v}), each on its own cache line as Go's allocator places the
+ * 32-byte MutexConfig. */
+#define LINE __attribute__((aligned(64)))
 static struct {
-    goc_mutex mu;
-    goc_rwmutex rw;
-    goc_value v;
     int *data;
-} cfg = {GOC_MUTEX_INIT, GOC_RWMUTEX_INIT, GOC_VALUE_INIT(NULL), data_a};
+    goc_mutex mu;
+} LINE mcfg = {data_a, GOC_MUTEX_INIT};
+static struct {
+    goc_rwmutex rw;
+    int *data;
+} LINE rwcfg = {GOC_RWMUTEX_INIT, data_a};
+static struct {
+    goc_value v;
+} LINE cfg = {GOC_VALUE_INIT(NULL)};
 
-static inline void mset(int *n) { goc_mutex_lock(&cfg.mu); cfg.data = n; goc_mutex_unlock(&cfg.mu); }
-static inline int *mget(void) { goc_mutex_lock(&cfg.mu); int *d = cfg.data; goc_mutex_unlock(&cfg.mu); return d; }
-static inline void rwset(int *n) { goc_rwmutex_lock(&cfg.rw); cfg.data = n; goc_rwmutex_unlock(&cfg.rw); }
-static inline int *rwget(void) { goc_rwmutex_rlock(&cfg.rw); int *d = cfg.data; goc_rwmutex_runlock(&cfg.rw); return d; }
+static inline void mset(int *n) { goc_mutex_lock(&mcfg.mu); mcfg.data = n; goc_mutex_unlock(&mcfg.mu); }
+static inline int *mget(void) { goc_mutex_lock(&mcfg.mu); int *d = mcfg.data; goc_mutex_unlock(&mcfg.mu); return d; }
+static inline void rwset(int *n) { goc_rwmutex_lock(&rwcfg.rw); rwcfg.data = n; goc_rwmutex_unlock(&rwcfg.rw); }
+static inline int *rwget(void) { goc_rwmutex_rlock(&rwcfg.rw); int *d = rwcfg.data; goc_rwmutex_runlock(&rwcfg.rw); return d; }
 /* config_atomic: the configs are static, as in the mutex variants, so the
  * value needs no reclamation (free_fn NULL). config_atomic_cow: copy-on-
  * write as the seed's Go does it, each Set publishing a new malloc'd
