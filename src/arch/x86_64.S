@@ -19,7 +19,7 @@ goc__ctx_switch:
         pushq   %r13
         pushq   %r14
         pushq   %r15
-        pushq   $0                      /* padding bytes compare equal */
+        pushq   $0                      /* the FP words' slot (bytes 6-7 stay zero) */
         stmxcsr (%rsp)
         fnstcw  4(%rsp)
         /* Read back at the width written: a wider load would stall on
