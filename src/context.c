@@ -589,7 +589,7 @@ static void deadline_body(void *arg)
 static goc_g *deadline_fire(goc__tmr *t, int64_t now)
 {
     (void)now;
-    tctx *c = t->arg;
+    tctx *c = GOC__CONTAINER(t, tctx, tmr);
     if (!atomic_load_explicit(&c->c.err, memory_order_relaxed) && try_ref(&c->c.h) &&
         goc_go_at(deadline_body, c, NULL, "context deadline", 0) < 0)
         goc__fatal("out of memory starting a context deadline goroutine");
@@ -610,7 +610,6 @@ goc_ctx *goc_with_deadline_cause(goc_ctx *parent, int64_t deadline, int cause)
     t->dcause = cause;
     t->tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
     t->tmr.fire = deadline_fire;
-    t->tmr.arg = t;
     t->tmr.idx = -1;
     propagate(&t->c);
     if (deadline <= goc__nanotime()) {

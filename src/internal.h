@@ -153,11 +153,20 @@ typedef struct goc_g {
     void *asan_fake;            /* ASan fake stack while switched out */
 } goc_g;
 
+/* The struct holding a member, from the member's address. */
+#define GOC__CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
 /* A timer in a P's heap (timer.c). Its fields are guarded by its lock,
- * except idx and owner, which the owner P's heap lock guards. */
+ * except idx and owner, which the owner P's heap lock guards. It is
+ * embedded in what it times (fire finds that with GOC__CONTAINER), and
+ * packed into one cache line: a channel timer is three lines with its
+ * channel (timer.c, struct tblock). */
 typedef struct goc__tmr {
     goc_spinlock lock;
     bool active;                /* armed: will fire unless stopped */
+    bool sent;                  /* goc_timer's: see drain (timer.c) */
+    int32_t idx;                /* position in owner's heap, -1 if none */
+    _Atomic uint32_t running;   /* popped and being fired: not yet freeable */
     int64_t when;               /* goc__nanotime() it is due */
     int64_t period;             /* > 0: a ticker */
     uint64_t seq;               /* bumped by stop/reset: a fire in flight is void */
@@ -167,10 +176,7 @@ typedef struct goc__tmr {
     /* If set, called once a one-shot timer has fired, after the last touch
      * of it by the firing P: it may free the timer. */
     void (*done)(struct goc__tmr *t);
-    void *arg;
-    int32_t idx;                /* position in owner's heap, -1 if none */
     struct goc_p *owner;
-    _Atomic uint32_t running;   /* popped and being fired: not yet freeable */
 } goc__tmr;
 
 struct goc__tslot {

@@ -208,7 +208,7 @@ static goc_g *take(struct pd *pd, struct waiter *w, int res)
 static goc_g *deadline_fire(goc__tmr *t, int64_t now)
 {
     (void)now;
-    struct waiter *w = t->arg;
+    struct waiter *w = GOC__CONTAINER(t, struct waiter, tmr);
     struct pd *pd = w->pd;
     goc_g *g = NULL;
     pd_lock(pd);
@@ -390,7 +390,6 @@ int goc__fd_wait_dl(int fd, int events, const _Atomic int64_t *dl, goc__fd_ctx *
                 w.tmr.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
                 w.tmr.idx = -1;
                 w.tmr.fire = deadline_fire;
-                w.tmr.arg = &w;
                 goc__tmr_start(&w.tmr, deadline);
                 armed = deadline;
             }

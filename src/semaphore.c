@@ -159,7 +159,7 @@ static goc_g *end_wait(sema_waiter *w, int err)
 static goc_g *deadline_fire(goc__tmr *t, int64_t now)
 {
     (void)now;
-    return end_wait(t->arg, -ETIMEDOUT);
+    return end_wait(GOC__CONTAINER(t, sema_waiter, tmr), -ETIMEDOUT);
 }
 
 /* Under the context's lock. */
@@ -192,7 +192,7 @@ static int acquire_wait(goc_sema *s, int64_t n, int64_t deadline, goc_ctx *ctx)
             return err;
     }
     if (deadline != INT64_MAX) {
-        w.tmr = (goc__tmr){.lock = GOC_SPINLOCK_INIT, .fire = deadline_fire, .arg = &w, .idx = -1};
+        w.tmr = (goc__tmr){.lock = GOC_SPINLOCK_INIT, .fire = deadline_fire, .idx = -1};
         goc__tmr_start(&w.tmr, deadline);
     }
     goc__spin_lock(slock(s));

@@ -414,12 +414,13 @@ void goc_sleep(int64_t d)
 struct goc_timer {
     goc__tmr t;
     goc_chan *c;       /* NULL for goc_after_func */
+};
+
+/* A goc_after_func timer: the function runs in a goroutine of its own. */
+struct func_timer {
+    struct goc_timer tm; /* first: freed as a goc_timer */
     goc_fn fn;
-    void *fnarg;
-    /* A fire may have left a value in c since the last drain (t.lock):
-     * stop and reset look at the channel only then, so a timer that never
-     * fired is stopped without touching it. */
-    bool sent;
+    void *arg;
 };
 
 struct goc_ticker {
@@ -427,48 +428,47 @@ struct goc_ticker {
 };
 
 /* Go 1.23: no value from before a stop or reset can be received after it
- * (tm->t.lock held). */
+ * (tm->t.lock held). t.sent: a fire may have left a value in c since the
+ * last drain; stop and reset look at the channel only then, so a timer
+ * that never fired is stopped without touching it. */
 static void drain(struct goc_timer *tm)
 {
     int64_t stale;
-    if (!tm->sent)
+    if (!tm->t.sent)
         return;
-    tm->sent = false;
+    tm->t.sent = false;
     while (goc_chan_try_recv(tm->c, &stale) == GOC_CHAN_OK)
         ;
 }
 
 static goc_g *chan_fire(goc__tmr *t, int64_t now)
 {
-    struct goc_timer *tm = t->arg;
+    struct goc_timer *tm = GOC__CONTAINER(t, struct goc_timer, t);
     if (goc_chan_try_send(tm->c, &now) == GOC_CHAN_OK) /* full: the tick is dropped */
-        tm->sent = true;
+        t->sent = true;
     return NULL;
 }
 
 static goc_g *func_fire(goc__tmr *t, int64_t now)
 {
     (void)now;
-    struct goc_timer *tm = t->arg;
-    if (goc_go_at(tm->fn, tm->fnarg, NULL, "goc_after_func", 0) < 0)
+    struct func_timer *ft = GOC__CONTAINER(t, struct func_timer, tm.t);
+    if (goc_go_at(ft->fn, ft->arg, NULL, "goc_after_func", 0) < 0)
         goc__fatal("out of memory starting an AfterFunc goroutine");
     return NULL;
 }
 
-/* Arms tm (zeroed): fn/c select what firing does; done, if set, runs once
- * it has fired (a timer nobody else holds). */
+/* Arms tm (zeroed): c (or else a func_timer's function) says what firing
+ * does; done, if set, runs once it has fired (a timer nobody else holds). */
 static struct goc_timer *timer_arm(struct goc_timer *tm, int64_t d, int64_t period, goc_chan *c,
-                                   goc_fn fn, void *fnarg, void (*done)(goc__tmr *))
+                                   void (*done)(goc__tmr *))
 {
     goc__sched_start();
     tm->c = c;
-    tm->fn = fn;
-    tm->fnarg = fnarg;
     tm->t.lock = (goc_spinlock)GOC_SPINLOCK_INIT;
     tm->t.idx = -1;
     tm->t.fire = c ? chan_fire : func_fire;
     tm->t.done = done;
-    tm->t.arg = tm;
     tmr_lock(&tm->t);
     tm->t.active = true;
     tm->t.period = period;
@@ -510,6 +510,10 @@ struct tblock {
     int64_t buf;             /* the channel's buffer, ahead of it (chan.c) */
     goc_chan c;
 } __attribute__((aligned(64)));
+/* Three cache lines: the timer's first (all a stop or reset of a timer
+ * that has not fired touches), the channel in the other two. A million
+ * timers are 48,000 pages, each a page fault the first time. */
+_Static_assert(sizeof(struct tblock) == 192, "a timer block is three cache lines");
 
 #define CHUNK (256 * 1024)
 
@@ -575,7 +579,7 @@ static void tblock_put(struct tblock *b)
 
 void goc__chan_free_embedded(goc_chan *c)
 {
-    tblock_put((struct tblock *)((char *)c - offsetof(struct tblock, c)));
+    tblock_put(GOC__CONTAINER(c, struct tblock, c));
 }
 
 /* A timer whose channel, in the same block, has capacity 1; refs: the
@@ -591,7 +595,7 @@ static struct goc_timer *chan_timer_new(int64_t d, int64_t period, int32_t refs,
     memset(&b->tm, 0, sizeof b->tm);
     goc__chan_init(&b->c, sizeof(int64_t), 1, (char *)&b->buf);
     atomic_store_explicit(&b->c.refs, 1 + refs, memory_order_relaxed);
-    return timer_arm(&b->tm, d, period, &b->c, NULL, NULL, done);
+    return timer_arm(&b->tm, d, period, &b->c, done);
 }
 
 goc_timer *goc_timer_new(int64_t d) { return chan_timer_new(d, 0, 0, NULL); }
@@ -652,16 +656,19 @@ goc_timer *goc_after_func(int64_t d, goc_fn fn, void *arg)
 {
     if (!fn)
         return NULL;
-    struct goc_timer *tm = calloc(1, sizeof *tm);
-    return tm ? timer_arm(tm, d, 0, NULL, fn, arg, NULL) : NULL;
+    struct func_timer *ft = calloc(1, sizeof *ft);
+    if (!ft)
+        return NULL;
+    ft->fn = fn;
+    ft->arg = arg;
+    return timer_arm(&ft->tm, d, 0, NULL, NULL);
 }
 
 /* goc_after's timer: nobody else holds it, so it drops its reference once
  * fired (run by goc__timers_run after its last touch). */
 static void after_done(goc__tmr *t)
 {
-    struct goc_timer *tm = t->arg;
-    goc_chan_release(tm->c);
+    goc_chan_release(GOC__CONTAINER(t, struct goc_timer, t)->c);
 }
 
 goc_chan *goc_after(int64_t d)
