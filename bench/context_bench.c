@@ -113,14 +113,22 @@ static goc_ctx *bctx;
 static atomic_int woken;
 static goc_chan *all_woken;
 static goc_waitgroup started;
+/* Done by the last waiter once its close of all_woken has returned: then
+ * main may release the channel (an operation needs its reference held
+ * until it returns, include/goc/chan.h). Nothing else waits for the
+ * waiters to end, as in the Go twin: once woken, none touches bctx's
+ * channel again, and all have been woken before main releases bctx. */
+static goc_waitgroup closed;
 
 static void bcast_waiter(void *arg)
 {
     (void)arg;
     goc_waitgroup_done(&started);
     goc_chan_recv(goc_ctx_done(bctx), NULL);
-    if (atomic_fetch_add(&woken, 1) + 1 == NB)
+    if (atomic_fetch_add(&woken, 1) + 1 == NB) {
         goc_chan_close(all_woken);
+        goc_waitgroup_done(&closed);
+    }
 }
 
 /* ---- Singleflight ---- */
@@ -230,15 +238,17 @@ static int bench_main(int argc, char **argv)
             atomic_store(&woken, 0);
             all_woken = goc_chan_make(0, 0);
             goc_waitgroup_add(&started, NB);
+            goc_waitgroup_add(&closed, 1);
             for (int i = 0; i < NB; i++)
-                goc_waitgroup_go(&wg, bcast_waiter, NULL);
+                if (goc_go(bcast_waiter, NULL) <= 0)
+                    die("goc_go failed");
             goc_waitgroup_wait(&started);
             goc_sleep(2 * GOC_MILLISECOND); /* until all are parked on Done */
             double t0 = now_ns();
             goc_cancel(bctx);
             goc_chan_recv(all_woken, NULL);
             times[r] = now_ns() - t0;
-            goc_waitgroup_wait(&wg);
+            goc_waitgroup_wait(&closed);
             goc_chan_release(all_woken);
             goc_ctx_release(bctx);
         }
