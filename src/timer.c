@@ -512,7 +512,8 @@ struct tblock {
 } __attribute__((aligned(64)));
 /* Three cache lines: the timer's first (all a stop or reset of a timer
  * that has not fired touches), the channel in the other two. A million
- * timers are 48,000 pages, each a page fault the first time. */
+ * timers are 47,000 pages (62,500 at 256 bytes), each a page fault the
+ * first time. */
 _Static_assert(sizeof(struct tblock) == 192, "a timer block is three cache lines");
 
 #define CHUNK (256 * 1024)
