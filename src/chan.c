@@ -530,6 +530,7 @@ void goc_chan_close(goc_chan *c)
     goc_sudog *recvs = goc__waitq_take_all(&c->recvq);
     goc_sudog *sends = goc__waitq_take_all(&c->sendq);
     goc__chan_unlock(c);
+    goc_p *burst = goc__ready_burst_begin();
     for (goc_sudog *sg = recvs, *next; sg; sg = next) {
         next = sg->next;
         if (next)
@@ -544,4 +545,5 @@ void goc_chan_close(goc_chan *c)
         next = sg->next;
         goc__chan_wake(sg, false);
     }
+    goc__ready_burst_end(burst);
 }

@@ -261,8 +261,8 @@ static goc_g *globq_get_locked(goc_p *p, int32_t max)
         n = size;
     if (max > 0 && n > max)
         n = max;
-    if (n > RUNQ_SIZE / 2)
-        n = RUNQ_SIZE / 2;
+    if (n > RUNQ_SOFT / 2)
+        n = RUNQ_SOFT / 2;
     atomic_fetch_sub_explicit(&sched.runqsize, n, memory_order_relaxed);
     goc_g *g = sched.runqhead;
     sched.runqhead = g->schedlink;
@@ -313,7 +313,7 @@ static bool runq_put_ring(goc_p *p, goc_g *g)
     for (;;) {
         uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
         uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-        if (t - h < RUNQ_SIZE) {
+        if (t - h < (p->burst ? RUNQ_SIZE : RUNQ_SOFT)) {
             atomic_store_explicit(&p->runq[t % RUNQ_SIZE], g, memory_order_relaxed);
             atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
             return true;
