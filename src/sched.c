@@ -1,8 +1,9 @@
 /* sched.c: the M:N scheduler. Go's G/P design with one OS thread per P.
  *
  * Each P (worker) runs goroutines from its own run queue: a "run next" slot
- * holding the G it made ready last, then a 256-entry lock-free ring, then
- * the global queue (looked at first on every 61st schedule, so nothing
+ * holding the G it made ready last, then a lock-free ring (full at 256
+ * entries as Go's is, at 1,024 for a close's burst of wake-ups: internal.h,
+ * RUNQ_SOFT), then the global queue (looked at first on every 61st schedule, so nothing
  * there starves). An idle P steals half of another P's ring, and a running
  * P's runnext only after leaving it RUNNEXT_GRACE_NS to run it; when there is
  * nothing anywhere it parks its thread on a futex after a bounded spin, and
@@ -884,14 +885,19 @@ void goc__ready(goc_g *g)
         goc__futex_wake(&g->wake, 1);
         return;
     }
-    g_make_runnable(g);
     goc_p *p = goc__getp();
+    /* A thread that wakes goroutines is one goc sees, counted outside
+     * before g is runnable: the deadlock check (last P going idle) must
+     * not find g runnable in no queue and no thread outside that could be
+     * about to queue it (a thread's first goc call was this one). */
+    if (!p)
+        goc__thread_g();
+    g_make_runnable(g);
     if (p) {
         runq_put(p, g, true);
         if (atomic_load_explicit(&sched.single, memory_order_relaxed))
             return; /* one P, and it is running: no idle P to wake */
     } else {
-        goc__thread_g(); /* a thread that wakes goroutines is one goc sees */
         globq_put(g);
     }
     wakep();
