@@ -123,9 +123,11 @@ void goc_cond_broadcast(goc_cond *c)
     c->head = c->tail = NULL;
     __atomic_store_n(&c->notify, __atomic_load_n(&c->wait, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
     goc__spin_unlock(nlock(c));
+    goc_p *burst = goc__ready_burst_begin();
     while (w) {
         cond_waiter *next = w->next;
         goc__ready(w->g);
         w = next;
     }
+    goc__ready_burst_end(burst);
 }

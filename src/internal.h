@@ -192,8 +192,8 @@ struct goc__tslot {
  *
  * The ring has RUNQ_SIZE slots, but a put treats it as full at RUNQ_SOFT
  * (Go's 256) and spills half of it to the global queue, except in a burst
- * (p->burst, goc__ready_burst_begin): a close readying its waiters may
- * fill every slot. The soft limit keeps a spawning tree depth-first
+ * (p->burst, goc__ready_burst_begin): a close, a Cond broadcast or a
+ * semaphore release readying its waiters may fill every slot. The soft limit keeps a spawning tree depth-first
  * (skynet ran 12-17% slower with every put allowed 1,024); a burst of
  * woken goroutines kept in the ring runs in the order it was readied,
  * without each half going through the global queue and back
@@ -379,7 +379,8 @@ GOC_INTERNAL void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg,
                              const char *reason);
 GOC_INTERNAL void goc__ready(goc_g *g);
 /* Brackets a burst of goc__ready calls made with no switch in between (a
- * close waking its waiters): they may fill the whole run-queue ring (see
+ * close, a Cond broadcast, a semaphore release waking its waiters): they
+ * may fill the whole run-queue ring (see
  * RUNQ_SOFT). begin returns the caller's P (NULL on a plain thread), to
  * give to end. */
 static inline goc_p *goc__ready_burst_begin(void)

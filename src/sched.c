@@ -2,7 +2,7 @@
  *
  * Each P (worker) runs goroutines from its own run queue: a "run next" slot
  * holding the G it made ready last, then a lock-free ring (full at 256
- * entries as Go's is, at 1,024 for a close's burst of wake-ups: internal.h,
+ * entries as Go's is, at 1,024 for a burst of wake-ups: internal.h,
  * RUNQ_SOFT), then the global queue (looked at first on every 61st
  * schedule, so nothing there starves). An idle P steals half of another
  * P's ring, and a running P's runnext only after leaving it

@@ -169,12 +169,14 @@ uint32_t goc__semrelease(goc__waitq *q, uint32_t n)
     q->count += n;
     goc__spin_unlock(qlock(q));
     uint32_t woke = 0;
+    goc_p *burst = goc__ready_burst_begin();
     while (wake) {
         goc_g *g = wake;
         wake = g->schedlink;
         goc__ready(g);
         woke++;
     }
+    goc__ready_burst_end(burst);
     return woke;
 }
 
