@@ -56,6 +56,19 @@ static inline _Noreturn void bench_unknown(const char *name, const char *usage)
     exit(1);
 }
 
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of n figures (sorts them), as the Go twins' sort + xs[n/2]. */
+static inline double bench_median(double *xs, int n)
+{
+    qsort(xs, (size_t)n, sizeof *xs, bench_cmp_double);
+    return xs[n / 2];
+}
+
 /* The one number bench/run.sh reads, on stdout. Returns main's status. */
 static inline int bench_report(double v)
 {

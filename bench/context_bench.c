@@ -54,12 +54,6 @@ static double run_par(int n, long total, goc_fn fn)
     return run_goroutines(n, fn) / (double)(per_g * n);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* ---- CommonParentCancel ---- */
 
 static const char key = 0;
@@ -252,8 +246,7 @@ static int bench_main(int argc, char **argv)
             goc_chan_release(all_woken);
             goc_ctx_release(bctx);
         }
-        qsort(times, ROUNDS, sizeof *times, cmp_double);
-        ns = times[ROUNDS / 2];
+        ns = bench_median(times, ROUNDS);
     } else if (strcmp(b, "Singleflight") == 0) {
         enum { N = 1000, ROUNDS = 200 };
         double t0 = now_ns();

@@ -83,6 +83,8 @@ waitgroup         sync_bench   sync_bench_go   waitgroup      ns/op   2      <=0
 once              sync_bench   sync_bench_go   once           ns/op   2      <=0.7
 pool              sync_bench   sync_bench_go   pool           ns/op   2      <=0.7
 map_load          sync_bench   sync_bench_go   map_load       ns/op   2      <=0.7
+cond_broadcast    sync_bench   sync_bench_go   cond_broadcast ns      2      -
+cond_broadcast@1  sync_bench   sync_bench_go   cond_broadcast ns      1      -
 sleep100k         timer_bench  timer_bench_go  sleep100k      us      2      goc<=1000
 sleep100k_wall    timer_bench  timer_bench_go  sleep100k_wall ms      2      -
 sleep100k@1       timer_bench  timer_bench_go  sleep100k      us      1      goc<=1000
