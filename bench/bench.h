@@ -3,13 +3,16 @@
 #ifndef GOC_BENCH_H
 #define GOC_BENCH_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <goc/chan.h>
 #include <goc/runtime.h>
 #include <goc/sync.h>
+#include <goc/time.h>
 
 static inline double now_ns(void)
 {
@@ -36,6 +39,57 @@ static inline double run_goroutines(long n, goc_fn fn)
             die("goc_go failed");
     goc_waitgroup_wait(&wg);
     return now_ns() - t0;
+}
+
+/* Timing one wake-up of many waiters (CancelBroadcast, cond_broadcast),
+ * as the Go twins do it: a round starts n waiters, each calling
+ * bench_wake_started just before it blocks and bench_wake_woken once
+ * woken; main triggers the wake-up and waits in bench_wake_wait until the
+ * last has woken. Nothing joins the waiters, as in the Go twins: the last
+ * one marks `closed` once its close of `all` has returned, so that
+ * bench_wake_end releases the channel with no call on it in flight (an
+ * operation needs its reference held until it returns,
+ * include/goc/chan.h). */
+typedef struct {
+    int n;
+    atomic_int woken;
+    goc_chan *all; /* closed by the last waiter to wake */
+    goc_waitgroup started, closed;
+} bench_wake;
+
+/* Starts n waiters and returns once all are parked (2 ms after the last
+ * has reached its wait, as the twins sleep). */
+static inline void bench_wake_start(bench_wake *w, int n, goc_fn waiter)
+{
+    w->n = n;
+    atomic_store(&w->woken, 0);
+    if (!(w->all = goc_chan_make(0, 0)))
+        die("goc_chan_make failed");
+    goc_waitgroup_add(&w->started, n);
+    goc_waitgroup_add(&w->closed, 1);
+    for (int i = 0; i < n; i++)
+        if (goc_go(waiter, NULL) <= 0)
+            die("goc_go failed");
+    goc_waitgroup_wait(&w->started);
+    goc_sleep(2 * GOC_MILLISECOND);
+}
+
+static inline void bench_wake_started(bench_wake *w) { goc_waitgroup_done(&w->started); }
+
+static inline void bench_wake_woken(bench_wake *w)
+{
+    if (atomic_fetch_add(&w->woken, 1) + 1 == w->n) {
+        goc_chan_close(w->all);
+        goc_waitgroup_done(&w->closed);
+    }
+}
+
+static inline void bench_wake_wait(bench_wake *w) { goc_chan_recv(w->all, NULL); }
+
+static inline void bench_wake_end(bench_wake *w)
+{
+    goc_waitgroup_wait(&w->closed);
+    goc_chan_release(w->all);
 }
 
 /* main's check: the one argument, the benchmark's name; otherwise the

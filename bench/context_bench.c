@@ -102,27 +102,18 @@ static void with_timeout(void *arg)
 
 /* ---- CancelBroadcast ---- */
 
+/* Once woken, no waiter touches bctx's channel again, and all have been
+ * woken before main releases bctx (include/goc/chan.h's rule). */
 enum { NB = 1000 };
 static goc_ctx *bctx;
-static atomic_int woken;
-static goc_chan *all_woken;
-static goc_waitgroup started;
-/* Done by the last waiter once its close of all_woken has returned: then
- * main may release the channel (an operation needs its reference held
- * until it returns, include/goc/chan.h). Nothing else waits for the
- * waiters to end, as in the Go twin: once woken, none touches bctx's
- * channel again, and all have been woken before main releases bctx. */
-static goc_waitgroup closed;
+static bench_wake bwake = {.started = GOC_WAITGROUP_INIT, .closed = GOC_WAITGROUP_INIT};
 
 static void bcast_waiter(void *arg)
 {
     (void)arg;
-    goc_waitgroup_done(&started);
+    bench_wake_started(&bwake);
     goc_chan_recv(goc_ctx_done(bctx), NULL);
-    if (atomic_fetch_add(&woken, 1) + 1 == NB) {
-        goc_chan_close(all_woken);
-        goc_waitgroup_done(&closed);
-    }
+    bench_wake_woken(&bwake);
 }
 
 /* ---- Singleflight ---- */
@@ -229,21 +220,12 @@ static int bench_main(int argc, char **argv)
         for (int r = 0; r < ROUNDS; r++) {
             bctx = goc_with_cancel(goc_background());
             goc_ctx_done(bctx);
-            atomic_store(&woken, 0);
-            all_woken = goc_chan_make(0, 0);
-            goc_waitgroup_add(&started, NB);
-            goc_waitgroup_add(&closed, 1);
-            for (int i = 0; i < NB; i++)
-                if (goc_go(bcast_waiter, NULL) <= 0)
-                    die("goc_go failed");
-            goc_waitgroup_wait(&started);
-            goc_sleep(2 * GOC_MILLISECOND); /* until all are parked on Done */
+            bench_wake_start(&bwake, NB, bcast_waiter);
             double t0 = now_ns();
             goc_cancel(bctx);
-            goc_chan_recv(all_woken, NULL);
+            bench_wake_wait(&bwake);
             times[r] = now_ns() - t0;
-            goc_waitgroup_wait(&closed);
-            goc_chan_release(all_woken);
+            bench_wake_end(&bwake);
             goc_ctx_release(bctx);
         }
         ns = bench_median(times, ROUNDS);

@@ -36,10 +36,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <goc/chan.h>
 #include <goc/runtime.h>
 #include <goc/sync.h>
-#include <goc/time.h>
 
 #define BENCH_NAME "sync_bench"
 #include "bench.h"
@@ -227,53 +225,34 @@ static void map_fn(void *arg)
 enum { NCOND = 1000, COND_ROUNDS = 50 };
 static goc_mutex cond_mu = GOC_MUTEX_INIT;
 static goc_cond cond = GOC_COND_INIT(&cond_mu);
-static int cond_gen;           /* under cond_mu */
-static atomic_int cond_woken;
-static goc_chan *cond_all;     /* closed by the last waiter to wake */
-static goc_waitgroup cond_started = GOC_WAITGROUP_INIT;
-/* Done by the last waiter once its close of cond_all has returned, so main
- * releases the channel with no call on it in flight; nothing else joins
- * the waiters, as in the Go twin. */
-static goc_waitgroup cond_closed = GOC_WAITGROUP_INIT;
+static int cond_gen; /* under cond_mu */
+static bench_wake cwake = {.started = GOC_WAITGROUP_INIT, .closed = GOC_WAITGROUP_INIT};
 
 static void cond_waiter(void *arg)
 {
     (void)arg;
     goc_mutex_lock(&cond_mu);
     int gen = cond_gen;
-    goc_waitgroup_done(&cond_started);
+    bench_wake_started(&cwake);
     while (cond_gen == gen)
         goc_cond_wait(&cond);
     goc_mutex_unlock(&cond_mu);
-    if (atomic_fetch_add(&cond_woken, 1) + 1 == NCOND) {
-        goc_chan_close(cond_all);
-        goc_waitgroup_done(&cond_closed);
-    }
+    bench_wake_woken(&cwake);
 }
 
 static double cond_broadcast(void)
 {
     double times[COND_ROUNDS];
     for (int r = 0; r < COND_ROUNDS; r++) {
-        atomic_store(&cond_woken, 0);
-        if (!(cond_all = goc_chan_make(0, 0)))
-            die("goc_chan_make");
-        goc_waitgroup_add(&cond_started, NCOND);
-        goc_waitgroup_add(&cond_closed, 1);
-        for (int i = 0; i < NCOND; i++)
-            if (goc_go(cond_waiter, NULL) <= 0)
-                die("goc_go failed");
-        goc_waitgroup_wait(&cond_started);
-        goc_sleep(2 * GOC_MILLISECOND); /* until all are parked in the wait */
+        bench_wake_start(&cwake, NCOND, cond_waiter);
         double t0 = now_ns();
         goc_mutex_lock(&cond_mu); /* the last waiter is in its wait once we have it */
         cond_gen++;
         goc_cond_broadcast(&cond);
         goc_mutex_unlock(&cond_mu);
-        goc_chan_recv(cond_all, NULL);
+        bench_wake_wait(&cwake);
         times[r] = now_ns() - t0;
-        goc_waitgroup_wait(&cond_closed);
-        goc_chan_release(cond_all);
+        bench_wake_end(&cwake);
     }
     return bench_median(times, COND_ROUNDS);
 }
