@@ -7,6 +7,9 @@
  * GOMAXPROCS cannot change once the runtime runs, so the hammer matrix runs
  * with the process's workers; Go's channels are WaitGroups here.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "internal.h"
 #include "test.h"
 
@@ -144,6 +147,104 @@ TEST(TestRWMutex)
     hammer_rwmutex(10, n);
     hammer_rwmutex(5, n);
     hammer_rwmutex(4 * goc_maxprocs(0), n);
+}
+
+/* ---- Read holds that move ----
+ *
+ * Readers that park while they hold the lock (and so may resume on another
+ * worker), many of them at once, a plain thread reading beside them, in two
+ * phases: writers that only write, then writers that read a hundred times
+ * per write. Writers check they are alone; readers check no writer is in;
+ * at the end nothing holds the mutex. */
+
+struct move_ctx {
+    goc_rwmutex m;
+    atomic_int activity; /* active readers + 10000 * active writers */
+    atomic_int bad;
+    int iterations, reads_per_write;
+    goc_waitgroup done;
+};
+
+static void move_read_in(struct move_ctx *c)
+{
+    int n = atomic_fetch_add(&c->activity, 1) + 1;
+    if (n < 1 || n >= 10000)
+        atomic_fetch_add(&c->bad, 1);
+}
+
+static void move_reader(void *arg)
+{
+    struct move_ctx *c = arg;
+    for (int i = 0; i < c->iterations; i++) {
+        goc_rwmutex_rlock(&c->m);
+        move_read_in(c);
+        if (i % 3 == 0)
+            goc_sleep(1000); /* parks holding it: may come back elsewhere */
+        else if (i % 3 == 1)
+            goc_yield();
+        atomic_fetch_sub(&c->activity, 1);
+        goc_rwmutex_runlock(&c->m);
+    }
+    goc_waitgroup_done(&c->done);
+}
+
+static void move_writer(void *arg)
+{
+    struct move_ctx *c = arg;
+    for (int i = 0; i < c->iterations; i++) {
+        goc_rwmutex_lock(&c->m);
+        if (atomic_fetch_add(&c->activity, 10000) + 10000 != 10000)
+            atomic_fetch_add(&c->bad, 1);
+        atomic_fetch_sub(&c->activity, 10000);
+        goc_rwmutex_unlock(&c->m);
+        for (int r = 0; r < c->reads_per_write; r++) {
+            goc_rwmutex_rlock(&c->m);
+            move_read_in(c);
+            atomic_fetch_sub(&c->activity, 1);
+            goc_rwmutex_runlock(&c->m);
+        }
+        goc_yield();
+    }
+    goc_waitgroup_done(&c->done);
+}
+
+static void *move_thread(void *arg)
+{
+    struct move_ctx *c = arg;
+    for (int i = 0; i < c->iterations; i++) {
+        goc_rwmutex_rlock(&c->m);
+        move_read_in(c);
+        atomic_fetch_sub(&c->activity, 1);
+        goc_rwmutex_runlock(&c->m);
+    }
+    return NULL;
+}
+
+TEST(rwmutex_moving_readers)
+{
+    static struct move_ctx c;
+    int nreaders = 28;
+    for (int phase = 0; phase < 2; phase++) {
+        memset(&c, 0, sizeof c);
+        goc_rwmutex_init(&c.m);
+        c.iterations = SCALE(200) < 20 ? 20 : SCALE(200);
+        c.reads_per_write = phase == 0 ? 0 : 100;
+        goc_waitgroup_add(&c.done, nreaders + 2);
+        for (int i = 0; i < nreaders; i++)
+            CHECK(goc_go(move_reader, &c) > 0);
+        CHECK(goc_go(move_writer, &c) > 0);
+        CHECK(goc_go(move_writer, &c) > 0);
+        pthread_t t;
+        CHECK(pthread_create(&t, NULL, move_thread, &c) == 0);
+        goc_waitgroup_wait(&c.done);
+        CHECK(pthread_join(t, NULL) == 0);
+        CHECK(atomic_load(&c.bad) == 0);
+        CHECK(atomic_load(&c.activity) == 0);
+        CHECK(c.m.reader_count == 0);
+        /* The mutex is free: a writer gets it at once. */
+        CHECK(goc_rwmutex_trylock(&c.m));
+        goc_rwmutex_unlock(&c.m);
+    }
 }
 
 /* ---- Writer preference: a pending writer stops new readers ---- */
@@ -299,6 +400,7 @@ static int run_all(int argc, char **argv)
     (void)argc, (void)argv;
     RUN(TestParallelReaders);
     RUN(TestRWMutex);
+    RUN(rwmutex_moving_readers);
     RUN(rwmutex_writer_preference);
     RUN(seed_bank_rwmutex);
     RUN(rwmutex_wait_reasons);
