@@ -7,7 +7,9 @@
  * GOMAXPROCS cannot change once the runtime runs, so the hammer matrix runs
  * with the process's workers; Go's channels are WaitGroups here.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "internal.h"
@@ -152,18 +154,35 @@ TEST(TestRWMutex)
 /* ---- Read holds that move ----
  *
  * Readers that park while they hold the lock (and so may resume on another
- * worker), many of them at once, a plain thread reading beside them, in two
- * phases: writers that only write, then writers that read a hundred times
- * per write. Writers check they are alone; readers check no writer is in;
- * at the end nothing holds the mutex. */
+ * worker), many of them at once, read locks handed to a plain thread to
+ * release (Go allows another goroutine to), a plain thread reading beside
+ * them, in two phases: writers that only write, then writers that read a
+ * hundred times per write. Writers check they are alone; readers check no
+ * writer is in; at the end nothing holds the mutex. (Written for a design
+ * that counted read locks per worker, where a hold released elsewhere must
+ * be found; it caught that design's deadlock, docs/benchmarks.md.) */
 
 struct move_ctx {
     goc_rwmutex m;
     atomic_int activity; /* active readers + 10000 * active writers */
     atomic_int bad;
     int iterations, reads_per_write;
+    goc_chan *handoff;   /* read holds passed to handoff_runlocker */
+    sem_t started;       /* posted by each plain thread once goc knows it */
     goc_waitgroup done;
 };
+
+/* A plain thread's first goc call makes it known to goc, and so to the
+ * deadlock check (docs/runtime.md): until then, goroutines blocked on what
+ * the thread is about to do look deadlocked. The test waits for that call
+ * with a POSIX semaphore, which blocks its worker as a system call would:
+ * waiting on a goc primitive instead could itself be taken for a deadlock
+ * while the thread is still unknown. */
+static void thread_started(struct move_ctx *c)
+{
+    (void)goc_id();
+    CHECK(sem_post(&c->started) == 0);
+}
 
 static void move_read_in(struct move_ctx *c)
 {
@@ -186,6 +205,32 @@ static void move_reader(void *arg)
         goc_rwmutex_runlock(&c->m);
     }
     goc_waitgroup_done(&c->done);
+}
+
+static void handoff_reader(void *arg)
+{
+    struct move_ctx *c = arg;
+    for (int i = 0; i < c->iterations; i++) {
+        goc_rwmutex_rlock(&c->m);
+        move_read_in(c);
+        int one = 1;
+        goc_chan_send(c->handoff, &one);
+    }
+    goc_waitgroup_done(&c->done);
+}
+
+/* A plain thread (no worker, so no slots of its own): it releases read
+ * holds that goroutines took in their workers' slots. */
+static void *handoff_runlocker(void *arg)
+{
+    struct move_ctx *c = arg;
+    thread_started(c);
+    int v;
+    while (goc_chan_recv(c->handoff, &v)) {
+        atomic_fetch_sub(&c->activity, 1);
+        goc_rwmutex_runlock(&c->m);
+    }
+    return NULL;
 }
 
 static void move_writer(void *arg)
@@ -211,6 +256,7 @@ static void move_writer(void *arg)
 static void *move_thread(void *arg)
 {
     struct move_ctx *c = arg;
+    thread_started(c);
     for (int i = 0; i < c->iterations; i++) {
         goc_rwmutex_rlock(&c->m);
         move_read_in(c);
@@ -229,15 +275,27 @@ TEST(rwmutex_moving_readers)
         goc_rwmutex_init(&c.m);
         c.iterations = SCALE(200) < 20 ? 20 : SCALE(200);
         c.reads_per_write = phase == 0 ? 0 : 100;
-        goc_waitgroup_add(&c.done, nreaders + 2);
+        c.handoff = goc_chan_make(sizeof(int), 4);
+        CHECK(sem_init(&c.started, 0, 0) == 0);
+        pthread_t t, h;
+        CHECK(pthread_create(&h, NULL, handoff_runlocker, &c) == 0);
+        CHECK(pthread_create(&t, NULL, move_thread, &c) == 0);
+        for (int i = 0; i < 2; i++)
+            while (sem_wait(&c.started) != 0)
+                CHECK(errno == EINTR);
+        goc_waitgroup_add(&c.done, nreaders + 2 + 2);
         for (int i = 0; i < nreaders; i++)
             CHECK(goc_go(move_reader, &c) > 0);
         CHECK(goc_go(move_writer, &c) > 0);
         CHECK(goc_go(move_writer, &c) > 0);
-        pthread_t t;
-        CHECK(pthread_create(&t, NULL, move_thread, &c) == 0);
+        CHECK(goc_go(handoff_reader, &c) > 0);
+        CHECK(goc_go(handoff_reader, &c) > 0);
         goc_waitgroup_wait(&c.done);
+        goc_chan_close(c.handoff);
+        CHECK(pthread_join(h, NULL) == 0);
         CHECK(pthread_join(t, NULL) == 0);
+        goc_chan_release(c.handoff);
+        sem_destroy(&c.started);
         CHECK(atomic_load(&c.bad) == 0);
         CHECK(atomic_load(&c.activity) == 0);
         CHECK(c.m.reader_count == 0);
