@@ -201,6 +201,8 @@ struct goc__tslot {
 #define RUNQ_SIZE 1024
 #define RUNQ_SOFT 256
 
+#define GOC_RSLOTS 7
+
 typedef struct goc_p {
     int id;
     _Atomic uint32_t runqhead;
@@ -221,6 +223,7 @@ typedef struct goc_p {
     uint32_t pollround;         /* I/O checks (sched.c, POLL_ALL_EVERY) */
     bool poll_now;              /* detoured to g0 to poll for I/O */
     uint64_t rng;
+    void *rw_central;           /* rwmutex.c: the RWMutex last found with its slots off */
 
     /* Hand-off from a G that switched away to whatever runs next on this P. */
     goc_g *prev;
@@ -260,6 +263,14 @@ typedef struct goc_p {
      * (goc__ready_io): a stack via schedlink, pushed by any P and taken
      * whole by this P, or by a thief. On its own line: others write it. */
     _Alignas(64) goc_g *_Atomic inbox;
+
+    /* Read locks taken here (rwmutex.c): each slot is 0 or the address of
+     * a goc_rwmutex that one of this P's goroutines read-locked (low bit
+     * set while it is still checking for a writer). Only this P's running
+     * goroutine fills a slot; any thread may clear one. rreads counts the
+     * read locks taken here (only this P writes it). On their own line. */
+    _Alignas(64) _Atomic uintptr_t rslot[GOC_RSLOTS];
+    _Atomic uint64_t rreads;
 } __attribute__((aligned(64))) goc_p;
 
 /* Idle-path hooks for an I/O poller: netpoll.c's epoll poller is installed
@@ -492,6 +503,11 @@ GOC_INTERNAL void goc__fatal_stack_overflow(goc_g *g) __attribute__((noreturn));
 GOC_INTERNAL void goc__signals_init(void);
 GOC_INTERNAL void goc__signals_init_thread(void);
 
+
+/* Go's sync spinning (mutex.c): whether round iter (of 30 pauses) of a
+ * spin-wait may run: more than one worker, another running, nothing
+ * queued on the caller's. */
+GOC_INTERNAL bool goc__sync_can_spin(int iter);
 
 /* Runtime wait queue with a semaphore count (sema.c): Go's semacquire /
  * semrelease, FIFO. goc__waitq is declared in goc/sync.h; its lock word is

@@ -292,3 +292,6 @@ void goc_mutex_unlock(goc_mutex *m)
     if (unlikely(new != 0))
         unlock_slow(m, new);
 }
+
+/* sync_can_spin for rwmutex.c, which spins a pause at a time. */
+bool goc__sync_can_spin(int iter) { return sync_can_spin(iter); }

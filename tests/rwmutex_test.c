@@ -266,10 +266,20 @@ static void *move_thread(void *arg)
     return NULL;
 }
 
+/* Some worker's read slot (rwmutex.c) holds m. */
+static bool slot_holds(goc_rwmutex *m)
+{
+    for (int i = 0; i < goc__sched_nallp(); i++)
+        for (int k = 0; k < GOC_RSLOTS; k++)
+            if ((atomic_load(&goc__sched_allp(i)->rslot[k]) & ~(uintptr_t)1) == (uintptr_t)m)
+                return true;
+    return false;
+}
+
 TEST(rwmutex_moving_readers)
 {
     static struct move_ctx c;
-    int nreaders = 28;
+    int nreaders = 4 * GOC_RSLOTS; /* more than a worker's slots */
     for (int phase = 0; phase < 2; phase++) {
         memset(&c, 0, sizeof c);
         goc_rwmutex_init(&c.m);
@@ -299,6 +309,7 @@ TEST(rwmutex_moving_readers)
         CHECK(atomic_load(&c.bad) == 0);
         CHECK(atomic_load(&c.activity) == 0);
         CHECK(c.m.reader_count == 0);
+        CHECK(!slot_holds(&c.m));
         /* The mutex is free: a writer gets it at once. */
         CHECK(goc_rwmutex_trylock(&c.m));
         goc_rwmutex_unlock(&c.m);

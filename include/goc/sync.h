@@ -87,17 +87,24 @@ GOC_API void goc_mutex_unlock(goc_mutex *m);
 /* sync.RWMutex: any number of readers or one writer, with writer
  * preference: once a writer waits in goc_rwmutex_lock, new readers wait
  * until it has had its turn (so a reader must not rlock recursively).
+ * As in Go, a read lock may be released by another goroutine or thread
+ * than the one that took it. A goroutine's read lock is counted on its
+ * worker, not on the mutex, while reads outnumber writes (docs/sync.md).
  * Misuse is fatal as in Go: "sync: RUnlock of unlocked RWMutex",
  * "sync: Unlock of unlocked RWMutex". */
 typedef struct goc_rwmutex {
     goc_mutex w;            /* held by the writer (pending or active) */
     goc__waitq writer_sem;  /* the writer waits here for departing readers */
     goc__waitq reader_sem;  /* readers wait here for the writer */
-    int32_t reader_count;   /* readers; minus 1<<30 while a writer is pending */
+    int32_t reader_count;   /* readers not counted on a worker; minus 1<<30 while a writer is pending */
     int32_t reader_wait;    /* departing readers the writer still waits for */
+    uint32_t nobias;        /* 0: workers count read locks; 2: going off; 1: off for good */
+    uint32_t wcount;        /* the writers' own (under w): writes since a look */
+    uint64_t rsnap;         /* ... and the read locks counted at that look */
+    void *writer_slots;     /* the writer, parked until workers' read locks drain */
 } goc_rwmutex;
 
-#define GOC_RWMUTEX_INIT {GOC_MUTEX_INIT, {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0}
+#define GOC_RWMUTEX_INIT {GOC_MUTEX_INIT, {0, 0, 0, 0}, {0, 0, 0, 0}, 0, 0, 0, 0, 0, 0}
 
 GOC_API void goc_rwmutex_init(goc_rwmutex *rw);
 /* Park (wait reasons "sync.RWMutex.RLock", "sync.RWMutex.Lock"). */
