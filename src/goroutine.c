@@ -20,7 +20,9 @@
  * freed by a pthread key destructor when the thread exits. It counts the
  * thread in the scheduler's "outside" tally while the thread is not blocked
  * in goc, which is what keeps deadlock detection from firing while a thread
- * could still wake a goroutine.
+ * could still wake a goroutine. goc_thread_start counts a new thread from
+ * before it exists: its starter adds one to the tally, and the thread,
+ * having counted itself on its first step, takes that one back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -90,6 +92,44 @@ __attribute__((noinline)) goc_g *goc__thread_g(void)
     goc__thread_known = true;
     goc__thread_outside_inc();
     return g;
+}
+
+struct thread_start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *thread_trampoline(void *arg)
+{
+    struct thread_start ts = *(struct thread_start *)arg;
+    free(arg);
+    goc__thread_g();           /* counts this thread as outside ... */
+    goc__thread_outside_dec(); /* ... in place of its starter's count */
+    return ts.fn(ts.arg);
+}
+
+int goc_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+    if (!fn)
+        return -EINVAL;
+    struct thread_start *ts = malloc(sizeof *ts);
+    if (!ts)
+        return -ENOMEM;
+    ts->fn = fn;
+    ts->arg = arg;
+    goc__thread_outside_inc(); /* the new thread's, until it counts itself */
+    pthread_t t;
+    int err = pthread_create(&t, NULL, thread_trampoline, ts);
+    if (err) {
+        goc__thread_outside_dec();
+        free(ts);
+        return -err;
+    }
+    if (thread)
+        *thread = t;
+    else
+        pthread_detach(t);
+    return 0;
 }
 
 static int64_t goid_alloc(goc_p *p)

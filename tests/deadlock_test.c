@@ -86,6 +86,50 @@ static int sc_thread_can_wake(int argc, char **argv)
     return 0;
 }
 
+/* A thread started with goc_thread_start makes no goc call before it
+ * wakes the goroutine, after a while: it is counted from its start. */
+static void *started_waker(void *arg)
+{
+    (void)arg;
+    volatile unsigned long x = 0;
+    for (unsigned long i = 0; i < 200000000ul; i++)
+        x += i;
+    if (x == 1)
+        abort();
+    goc_waitgroup_done(&wg_other);
+    return NULL;
+}
+
+static int sc_started_thread_can_wake(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    goc_waitgroup_add(&wg_other, 1);
+    pthread_t th;
+    if (goc_thread_start(&th, started_waker, NULL) != 0)
+        return 1;
+    goc_waitgroup_wait(&wg_other); /* all goroutines asleep, but a thread runs */
+    pthread_join(th, NULL);
+    printf("woken by a started thread\n");
+    return 0;
+}
+
+/* ... and once it has ended without waking anyone, the deadlock is one. */
+static void *started_quitter(void *arg)
+{
+    (void)arg;
+    return NULL;
+}
+
+static int sc_started_thread_ends(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    goc_waitgroup_add(&never, 1);
+    if (goc_thread_start(NULL, started_quitter, NULL) != 0)
+        return 1;
+    goc_waitgroup_wait(&never);
+    return 0;
+}
+
 static volatile int recurse_limit = 1 << 30; /* not known to the compiler */
 
 static int __attribute__((noinline)) recurse(volatile char *prev, int depth)
@@ -183,6 +227,21 @@ TEST(no_deadlock_while_thread_runs)
     CHECK(strstr(out, "deadlock") == NULL);
 }
 
+TEST(no_deadlock_while_started_thread_runs)
+{
+    int st = run_child("started_thread_can_wake", NULL, out, sizeof out);
+    CHECK(st == 0);
+    CHECK(strstr(out, "woken by a started thread") != NULL);
+    CHECK(strstr(out, "deadlock") == NULL);
+}
+
+TEST(deadlock_once_started_thread_ends)
+{
+    int st = run_child("started_thread_ends", NULL, out, sizeof out);
+    CHECK(st == 2);
+    CHECK(strstr(out, "fatal error: all goroutines are asleep - deadlock!") != NULL);
+}
+
 static void check_overflow(const char *guard)
 {
     char envbuf[64];
@@ -219,6 +278,8 @@ static int run_all(void)
     RUN(deadlock_detected);
     RUN(deadlock_after_main_goexit);
     RUN(no_deadlock_while_thread_runs);
+    RUN(no_deadlock_while_started_thread_runs);
+    RUN(deadlock_once_started_thread_ends);
 #if !defined(GOC_SANITIZE_ADDRESS) && !defined(GOC_SANITIZE_THREAD)
     /* The sanitizers take over faults on their own stacks and frames grow
      * under them: overflow is checked in the plain build. */
@@ -236,6 +297,8 @@ int main(int argc, char **argv)
     static const struct test_scenario scenarios[] = {
         {"deadlock", sc_deadlock},     {"goexit_main", sc_goexit_main},
         {"thread_can_wake", sc_thread_can_wake}, {"overflow", sc_overflow},
+        {"started_thread_can_wake", sc_started_thread_can_wake},
+        {"started_thread_ends", sc_started_thread_ends},
         {"canary", sc_canary},         {"sigquit", sc_sigquit},
     };
     if (argc > 1)

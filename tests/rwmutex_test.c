@@ -7,9 +7,7 @@
  * GOMAXPROCS cannot change once the runtime runs, so the hammer matrix runs
  * with the process's workers; Go's channels are WaitGroups here.
  */
-#include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "internal.h"
@@ -168,21 +166,8 @@ struct move_ctx {
     atomic_int bad;
     int iterations, reads_per_write;
     goc_chan *handoff;   /* read holds passed to handoff_runlocker */
-    sem_t started;       /* posted by each plain thread once goc knows it */
     goc_waitgroup done;
 };
-
-/* A plain thread's first goc call makes it known to goc, and so to the
- * deadlock check (docs/runtime.md): until then, goroutines blocked on what
- * the thread is about to do look deadlocked. The test waits for that call
- * with a POSIX semaphore, which blocks its worker as a system call would:
- * waiting on a goc primitive instead could itself be taken for a deadlock
- * while the thread is still unknown. */
-static void thread_started(struct move_ctx *c)
-{
-    (void)goc_id();
-    CHECK(sem_post(&c->started) == 0);
-}
 
 static void move_read_in(struct move_ctx *c)
 {
@@ -224,7 +209,6 @@ static void handoff_reader(void *arg)
 static void *handoff_runlocker(void *arg)
 {
     struct move_ctx *c = arg;
-    thread_started(c);
     int v;
     while (goc_chan_recv(c->handoff, &v)) {
         atomic_fetch_sub(&c->activity, 1);
@@ -256,7 +240,6 @@ static void move_writer(void *arg)
 static void *move_thread(void *arg)
 {
     struct move_ctx *c = arg;
-    thread_started(c);
     for (int i = 0; i < c->iterations; i++) {
         goc_rwmutex_rlock(&c->m);
         move_read_in(c);
@@ -286,13 +269,12 @@ TEST(rwmutex_moving_readers)
         c.iterations = SCALE(200) < 20 ? 20 : SCALE(200);
         c.reads_per_write = phase == 0 ? 0 : 100;
         c.handoff = goc_chan_make(sizeof(int), 4);
-        CHECK(sem_init(&c.started, 0, 0) == 0);
+        /* goc_thread_start, not pthread_create: goc counts the threads
+         * from here on, so goroutines waiting for what they are about to
+         * do are not taken for deadlocked (docs/runtime.md). */
         pthread_t t, h;
-        CHECK(pthread_create(&h, NULL, handoff_runlocker, &c) == 0);
-        CHECK(pthread_create(&t, NULL, move_thread, &c) == 0);
-        for (int i = 0; i < 2; i++)
-            while (sem_wait(&c.started) != 0)
-                CHECK(errno == EINTR);
+        CHECK(goc_thread_start(&h, handoff_runlocker, &c) == 0);
+        CHECK(goc_thread_start(&t, move_thread, &c) == 0);
         goc_waitgroup_add(&c.done, nreaders + 2 + 2);
         for (int i = 0; i < nreaders; i++)
             CHECK(goc_go(move_reader, &c) > 0);
@@ -305,7 +287,6 @@ TEST(rwmutex_moving_readers)
         CHECK(pthread_join(h, NULL) == 0);
         CHECK(pthread_join(t, NULL) == 0);
         goc_chan_release(c.handoff);
-        sem_destroy(&c.started);
         CHECK(atomic_load(&c.bad) == 0);
         CHECK(atomic_load(&c.activity) == 0);
         CHECK(c.m.reader_count == 0);

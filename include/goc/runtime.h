@@ -15,6 +15,7 @@
 #ifndef GOC_RUNTIME_H
 #define GOC_RUNTIME_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,15 @@ GOC_API int goc_defer(goc_fn fn, void *arg);
 
 /* The calling goroutine's id (goroutine 1 is goc_main's), 0 on a plain thread. */
 GOC_API int64_t goc_id(void);
+
+/* Starts a plain thread running fn(arg) (pthread_create with default
+ * attributes) that goc counts, for deadlock detection, from this call on:
+ * a thread started otherwise is unknown to goc until its first goc call,
+ * and goroutines waiting for what it is about to do can meanwhile be
+ * reported deadlocked. The thread is known to goc until it exits. thread
+ * receives it, to join; NULL: it is detached. Returns 0, -EINVAL for a
+ * NULL fn, or pthread_create's error, negated. */
+GOC_API int goc_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* runtime.NumGoroutine: goroutines that exist now (started, not yet ended). */
 GOC_API int goc_num_goroutine(void);
