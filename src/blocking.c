@@ -17,7 +17,7 @@
  * Deadlock detection: a helper thread is a plain thread known to goc, so it
  * counts as "outside" (able to wake a goroutine) while it runs a job, and
  * not while it is parked idle (goc__park/goc__ready keep that count). A
- * thread being started is counted by its starter until it counts itself.
+ * thread being started is counted from before it runs (goc_thread_start).
  * So a goroutine waiting on a job is never taken for deadlocked.
  *
  * TSan: the pool's lock is invisible to it; the edges caller -> fn and
@@ -73,8 +73,6 @@ static bool unlock_pool(goc_g *g, void *arg)
 static void *helper_main(void *arg)
 {
     (void)arg;
-    goc__thread_g();             /* counts this thread as outside ... */
-    goc__thread_outside_dec();   /* ... in place of its starter's count */
     goc__spin_lock(&pool.lock);
     for (;;) {
         struct job *j = pool.head;
@@ -101,15 +99,9 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
-/* Starts one more helper thread (pool.nthreads already counts it). */
-static bool start_helper(void)
-{
-    goc__thread_outside_inc(); /* the new thread's, until it counts itself */
-    bool ok = goc__os_thread_start(helper_main, NULL, 0);
-    if (!ok)
-        goc__thread_outside_dec();
-    return ok;
-}
+/* Starts one more helper thread (pool.nthreads already counts it),
+ * counted outside from before it runs (goc_thread_start). */
+static bool start_helper(void) { return goc_thread_start(NULL, helper_main, NULL) == 0; }
 
 intptr_t goc_blocking(goc_blocking_fn fn, void *arg)
 {
