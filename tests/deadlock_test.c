@@ -2,6 +2,7 @@
  * process: deadlock detection (and its absence while something could still
  * wake a goroutine), stack overflow with every kind of guard, and the
  * SIGQUIT dump. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -235,6 +236,12 @@ TEST(no_deadlock_while_started_thread_runs)
     CHECK(strstr(out, "deadlock") == NULL);
 }
 
+TEST(thread_start_needs_a_function)
+{
+    pthread_t t;
+    CHECK(goc_thread_start(&t, NULL, NULL) == -EINVAL);
+}
+
 TEST(deadlock_once_started_thread_ends)
 {
     int st = run_child("started_thread_ends", NULL, out, sizeof out);
@@ -280,6 +287,7 @@ static int run_all(void)
     RUN(no_deadlock_while_thread_runs);
     RUN(no_deadlock_while_started_thread_runs);
     RUN(deadlock_once_started_thread_ends);
+    RUN(thread_start_needs_a_function);
 #if !defined(GOC_SANITIZE_ADDRESS) && !defined(GOC_SANITIZE_THREAD)
     /* The sanitizers take over faults on their own stacks and frames grow
      * under them: overflow is checked in the plain build. */
