@@ -87,7 +87,7 @@ GOC_API int64_t goc_id(void);
  * and goroutines waiting for what it is about to do can meanwhile be
  * reported deadlocked. The thread is known to goc until it exits. thread
  * receives it, to join; NULL: it is detached. Returns 0, -EINVAL for a
- * NULL fn, or pthread_create's error, negated. */
+ * NULL fn, -ENOMEM, or pthread_create's error, negated. */
 GOC_API int goc_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* runtime.NumGoroutine: goroutines that exist now (started, not yet ended). */
