@@ -67,6 +67,13 @@
  * slots on, runlock_hinted_slow when a decrement made on the hint alone
  * goes below zero.
  *
+ * With GOMAXPROCS 1 (one_worker) no slot is ever filled: there is no other
+ * core to keep a line from.
+ *
+ * Locking. w serialises writers; wcount, rsnap and nobias's changes belong
+ * to the writer holding it. A slot line is filled only by its P's running
+ * goroutine (above); rreads and rw_central only by that P.
+ *
  * Waiting. A writer waits for slots, and a reader held back by a writer
  * waits for it, on the spot while goc_mutex would spin (two rounds of 30
  * pauses), checking at every pause: a pause is 24 ns on the AMD VM, and

@@ -57,19 +57,24 @@ static int sc_goexit_main(int argc, char **argv)
     return 0;
 }
 
-static _Atomic int thread_ready;
-static void *late_waker(void *arg)
+/* Busy for a while (no sleep), then wake the goroutine on wg_other. */
+static void busy_then_wake(void)
 {
-    (void)arg;
-    (void)goc_id(); /* registers this thread with goc: it may wake goroutines */
-    atomic_store(&thread_ready, 1);
-    /* Busy for a while (no sleep), then wake the goroutine. */
     volatile unsigned long x = 0;
     for (unsigned long i = 0; i < 200000000ul; i++)
         x += i;
     if (x == 1)
         abort();
     goc_waitgroup_done(&wg_other);
+}
+
+static _Atomic int thread_ready;
+static void *late_waker(void *arg)
+{
+    (void)arg;
+    (void)goc_id(); /* registers this thread with goc: it may wake goroutines */
+    atomic_store(&thread_ready, 1);
+    busy_then_wake();
     return NULL;
 }
 
@@ -92,12 +97,7 @@ static int sc_thread_can_wake(int argc, char **argv)
 static void *started_waker(void *arg)
 {
     (void)arg;
-    volatile unsigned long x = 0;
-    for (unsigned long i = 0; i < 200000000ul; i++)
-        x += i;
-    if (x == 1)
-        abort();
-    goc_waitgroup_done(&wg_other);
+    busy_then_wake();
     return NULL;
 }
 
