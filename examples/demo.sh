@@ -16,7 +16,7 @@ if [ ! -d "$bin" ]; then
 fi
 
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
-       pipeline select_even thumbnail countdown1 countdown2 countdown3 ticker polling priority
+       pipeline select_even thumbnail crawl countdown1 countdown2 countdown3 ticker polling priority
        du chat ctx_timeout ctx_errcancel ctx_gen tracker singleflight
        memo_monitor serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
@@ -34,6 +34,7 @@ declare -A heading=(
     [select_even]="select over a channel of capacity 1 prints 0 2 4 6 8 (seed 002 §1.8.2)"
     [blocking_call]="a goroutine blocked in sleep(1) does not stop the ticker queued behind it: the monitor hands the worker's queue to a spare thread"
     [thumbnail]="a parallel loop: the first error returned without leaking goroutines (a buffered channel), and a loop of unknown length (WaitGroup + closer) (seed 002 §1.6.5-1.6.6)"
+    [crawl]="the web crawler three ways over a site it serves itself: a goroutine per link, 20 tokens and a count that ends the loop, 20 crawler goroutines (seed 002 §1.7)"
     [countdown1]="a launch countdown paced by time.Tick, 100 ms a tick here (seed 002 §1.8.1)"
     [countdown2]="select on time.After and an abort channel fed by a thread reading stdin (seed 002 §1.8.1; stdin is /dev/null: no abort)"
     [countdown3]="the countdown tick by tick with select, on a ticker that is stopped (seed 002 §1.8.3)"

@@ -1,6 +1,7 @@
 /* examples_test.c: runs the select and time examples of seed 002 (examples/
  * countdown1, countdown2, countdown3, ticker, polling, priority, du,
- * thumbnail) as programs and checks what they print and their exit status.
+ * thumbnail) and its web crawler (crawl) as programs and checks what they
+ * print and their exit status.
  *
  * Each runs from this build (the directory next to tests/, found through
  * /proc/self/exe), with its standard input from /dev/null or from a pipe
@@ -239,11 +240,52 @@ TEST(du)
     remove_tree(root);
 }
 
+/* The three crawlers against the example's own site: every page printed
+ * and fetched once; crawl2's tokens and crawl3's crawlers never let more
+ * than 20 fetches run at once. From a URL that refuses: crawl2 ends, and
+ * crawl1 and crawl3, which never end by themselves, are reported as Go
+ * reports them once nothing else is alive. */
+TEST(crawl)
+{
+    int st = run_example("crawl", NULL, NULL);
+    CHECK(st == 0);
+    int urls = 0;
+    for (const char *p = out; (p = strstr(p, "\nhttp://")); p++)
+        urls++;
+    CHECK(urls == 3 * 80);
+    for (int v = 1; v <= 3; v++) {
+        char head[16];
+        snprintf(head, sizeof head, "\ncrawl%d: ", v);
+        const char *line = strstr(out, head);
+        int pages = 0, once = 0, fetches = 0, most = 0;
+        CHECK(line && sscanf(line + strlen(head), "%d pages, %d fetched once, %d fetches; at most %d",
+                             &pages, &once, &fetches, &most) == 4);
+        CHECK(pages == 80 && once == 80 && fetches == 80 && most >= 1);
+        if (v > 1)
+            CHECK(most <= 20);
+    }
+    if (st != 0 || urls != 3 * 80)
+        fprintf(stderr, "crawl: status %d, %d URLs, output:\n%s\n", st, urls, out);
+
+    const char *refused = "http://127.0.0.1:1/";
+    st = run_example("crawl", ARGS("2", refused, refused), NULL);
+    expect("crawl 2", st, "Get \"http://127.0.0.1:1/\": connection refused", false);
+    const char *first = strstr(out, "http://127.0.0.1:1/\n");
+    CHECK(first && !strstr(first + 1, "\nhttp://127.0.0.1:1/\n")); /* seen once */
+    for (int v = 1; v <= 3; v += 2) {
+        st = run_example("crawl", ARGS(v == 1 ? "1" : "3", refused), NULL);
+        CHECK(st == 2 && strstr(out, "fatal error: all goroutines are asleep - deadlock!"));
+        if (st != 2)
+            fprintf(stderr, "crawl %d: status %d, output:\n%s\n", v, st, out);
+    }
+    CHECK(run_example("crawl", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
-                                 "priority", "thumbnail", "du")))
+                                 "priority", "thumbnail", "du", "crawl")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -253,6 +295,7 @@ static int run_all(int argc, char **argv)
     RUN(priority);
     RUN(thumbnail);
     RUN(du);
+    RUN(crawl);
     return test_summary();
 }
 
