@@ -160,7 +160,9 @@ static size_t slot_size(size_t usable)
  * still parked at exit points to would be reported as leaked, though it is
  * as reachable as in Go. At exit (before LSan's own check, which LSan
  * registered with atexit before main), every live goroutine's stack, from
- * its saved stack pointer up, becomes a root region. */
+ * its saved stack pointer up, becomes a root region, and so does its
+ * descriptor just above it: the argument of a goroutine that has not run
+ * yet is referenced from there alone. */
 #if defined(GOC_SANITIZE_ADDRESS)
 void __lsan_register_root_region(const void *p, size_t size);
 
@@ -170,7 +172,7 @@ static void lsan_root_stack(goc_g *g, void *arg)
     const char *lo = g->sp && (char *)g->sp > g->stack.lo && (char *)g->sp < g->stack.hi
                          ? (const char *)g->sp
                          : g->stack.lo;
-    __lsan_register_root_region(lo, (size_t)(g->stack.hi - lo));
+    __lsan_register_root_region(lo, (size_t)((const char *)(g + 1) - lo));
 }
 
 static void lsan_stack_roots(void) { goc__stack_foreach(lsan_root_stack, NULL); }

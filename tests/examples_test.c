@@ -254,7 +254,7 @@ TEST(crawl)
         urls++;
     CHECK(urls == 3 * 80);
     for (int v = 1; v <= 3; v++) {
-        char head[16];
+        char head[32];
         snprintf(head, sizeof head, "\ncrawl%d: ", v);
         const char *line = strstr(out, head);
         int pages = 0, once = 0, fetches = 0, most = 0;
