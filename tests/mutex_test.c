@@ -156,7 +156,7 @@ static void starve_body(void *arg)
     for (int i = 0; i < c->loops; i++) {
         goc_mutex_lock(&c->mu);
         c->count++;
-        if (__atomic_load_n(&c->mu.state, __ATOMIC_RELAXED) & 4 /* STARVING */)
+        if (__atomic_load_n(&c->mu.state, __ATOMIC_RELAXED) & GOC__MUTEX_STARVING)
             atomic_store(&c->saw_starving, 1);
         /* A long critical section now and then pushes waiters past 1 ms. */
         if (i % 50 == 0) {
@@ -563,6 +563,111 @@ TEST(mutex_plain_threads)
     CHECK(c.count == (long)(NT + NG) * c.loops);
 }
 
+/* ---- The first waiters: plain unlocks end (mutex.c, "Unlocking") ---- */
+
+/* Every round a fresh mutex, still unlocking with plain stores, is hit at
+ * once by goroutines on every worker and by a plain thread: the first
+ * waiter to count itself turns the plain unlocks off while others unlock
+ * and count themselves around it. A waiter that no unlock saw would never
+ * be woken: the round would hang (and deadlock detection or the test's
+ * time limit would say so). Some goroutines lock with a context that ends
+ * mid-round, so that waiters also leave around the switch. Checked: one
+ * holder at a time, every lock that returned counted, and the mutex
+ * unlocked, no waiter counted, at the end of each round. */
+struct first_ctx {
+    goc_mutex mu;
+    goc_chan *start;   /* closed to start the round */
+    goc_ctx *ctx;      /* cancelled mid-round */
+    goc_waitgroup wg;
+    long inside, count; /* guarded by mu */
+    atomic_long locks;  /* locks that returned 0 */
+    int loops;
+};
+
+static void first_lock_loop(struct first_ctx *c, bool with_ctx)
+{
+    for (int i = 0; i < c->loops; i++) {
+        if (with_ctx && i % 2) {
+            if (goc_mutex_lock_ctx(&c->mu, c->ctx) != 0)
+                continue;
+        } else {
+            goc_mutex_lock(&c->mu);
+        }
+        atomic_fetch_add(&c->locks, 1);
+        if (++c->inside != 1)
+            c->count = -1000000000L; /* two holders at once */
+        c->count++;
+        if (i % 4 == 0)
+            goc_yield(); /* others queue behind the holder */
+        c->inside--;
+        goc_mutex_unlock(&c->mu);
+    }
+}
+
+static void first_goroutine(void *arg)
+{
+    struct first_ctx *c = arg;
+    goc_chan_recv(c->start, NULL);
+    first_lock_loop(c, (goc_id() & 1) != 0);
+    goc_waitgroup_done(&c->wg);
+}
+
+static void *first_thread(void *arg)
+{
+    struct first_ctx *c = arg;
+    goc_chan_recv(c->start, NULL);
+    first_lock_loop(c, false);
+    goc_waitgroup_done(&c->wg);
+    return NULL;
+}
+
+static void first_cancel(void *arg)
+{
+    struct first_ctx *c = arg;
+    goc_chan_recv(c->start, NULL);
+    for (int i = 0; i < 20; i++)
+        goc_yield();
+    goc_cancel(c->ctx);
+    goc_waitgroup_done(&c->wg);
+}
+
+TEST(mutex_first_waiters)
+{
+    static struct first_ctx c;
+    int rounds = SCALE(1500) < 30 ? 30 : SCALE(1500);
+    int n = 4 * goc_maxprocs(0);
+    for (int r = 0; r < rounds; r++) {
+        memset(&c, 0, sizeof c);
+        goc_mutex_init(&c.mu);
+        c.loops = 50;
+        c.start = goc_chan_make(0, 0);
+        c.ctx = goc_with_cancel(goc_background());
+        goc_waitgroup_add(&c.wg, n + 2);
+        for (int i = 0; i < n; i++)
+            CHECK(goc_go(first_goroutine, &c) > 0);
+        CHECK(goc_go(first_cancel, &c) > 0);
+        pthread_t t;
+        CHECK(goc_thread_start(&t, first_thread, &c) == 0);
+        goc_chan_close(c.start);
+        goc_waitgroup_wait(&c.wg);
+        pthread_join(t, NULL);
+        CHECK(c.count == atomic_load(&c.locks));
+        CHECK(c.inside == 0);
+        CHECK(__atomic_load_n(&c.mu.state, __ATOMIC_ACQUIRE) == 0);
+        goc_ctx_release(c.ctx);
+        goc_chan_release(c.start);
+        if (test_failures_now)
+            break;
+    }
+    /* A mutex nobody waited for still unlocks with plain stores; one that
+     * had waiters does not (where membarrier is usable). */
+    goc_mutex m = GOC_MUTEX_INIT;
+    goc_mutex_lock(&m);
+    goc_mutex_unlock(&m);
+    CHECK(m.state == 0 && m.shared == 0);
+    CHECK(c.mu.shared == 1);
+}
+
 /* ---- TSan sees a race once the mutex is left out (race build only) ---- */
 
 static long racy_counter; /* no lock: a data race, on purpose */
@@ -614,6 +719,7 @@ static int run_all(int argc, char **argv)
     RUN(seed_counters_20000);
     RUN(seed_withdraw_self_deadlock);
     RUN(mutex_plain_threads);
+    RUN(mutex_first_waiters);
     RUN(mutex_race_reported_without_lock);
     return test_summary();
 }
