@@ -1,7 +1,27 @@
-/* thumbnail.c: a parallel loop that returns the first error without leaking goroutines (buffered channel), and one of unknown length (WaitGroup + closer) (seed 002, 1.6).
+/* thumbnail.c: a parallel loop that returns its first error and leaks goroutines (unbuffered channel), the same without the leak (buffered channel), and one of unknown length (WaitGroup + closer) (seed 002, 1.6).
  *
- * makeThumbnails4 returned on the first error and left the other workers
- * blocked for ever on their unbuffered send (a goroutine leak). The fix,
+ * makeThumbnails4 returns on the first error and leaves the other workers
+ * blocked for ever on their unbuffered send (a goroutine leak):
+ *
+ *     func makeThumbnails4(filenames []string) error {
+ *         errors := make(chan error)
+ *         for _, f := range filenames {
+ *             go func(f string) {
+ *                 _, err := thumbnail.ImageFile(f)
+ *                 errors <- err
+ *             }(f)
+ *         }
+ *         for range filenames {
+ *             if err := <-errors; err != nil {
+ *                 return err // NOTE: incorrect: goroutine leak!
+ *             }
+ *         }
+ *         return nil
+ *     }
+ *
+ * The demo shows them: once makeThumbnails4 has returned, every worker
+ * whose result it did not receive stays blocked, and the program counts
+ * them (how many depends on the order the workers finish in). The fix,
  * makeThumbnails5: a channel with room for every result, so each worker
  * can send and end even when nobody receives any more:
  *
@@ -63,6 +83,51 @@ static void ImageFile(const char *infile, struct item *it)
         return;
     }
     snprintf(it->thumbfile, sizeof it->thumbfile, "%.*s.thumb.jpg", (int)(len - 4), infile);
+}
+
+/* ---- makeThumbnails4 ---- */
+
+struct job4 {
+    const char *f;
+    goc_chan *errors; /* chan error, unbuffered: a reference */
+};
+
+static void worker4(void *arg)
+{
+    struct job4 *j = arg;
+    struct item it;
+    ImageFile(j->f, &it);
+    goc_chan_send(j->errors, &it.err); /* blocks for ever once nobody receives */
+    goc_chan_release(j->errors);
+    free(j);
+}
+
+/* Returns the first error, or NULL. *received (for the demo, not in the
+ * seed): how many results it took before it returned. */
+static const char *makeThumbnails4(const char **filenames, int n, int *received)
+{
+    goc_chan *errors = goc_chan_make(sizeof(const char *), 0);
+    if (!errors)
+        abort();
+    for (int i = 0; i < n; i++) {
+        struct job4 *j = malloc(sizeof *j);
+        if (!j)
+            abort();
+        *j = (struct job4){filenames[i], goc_chan_retain(errors)};
+        goc_go(worker4, j);
+    }
+    *received = 0;
+    for (int i = 0; i < n; i++) {
+        const char *err;
+        goc_chan_recv(errors, &err);
+        ++*received;
+        if (err) {
+            goc_chan_release(errors); /* the blocked workers hold theirs */
+            return err;               /* NOTE: incorrect: goroutine leak! */
+        }
+    }
+    goc_chan_release(errors);
+    return NULL;
 }
 
 /* ---- makeThumbnails5 ---- */
@@ -200,6 +265,21 @@ static int others_left(void)
     return goc_num_goroutine() - 1;
 }
 
+static void run4(const char **names, int n)
+{
+    printf("makeThumbnails4(7 files, one not an image):\n");
+    int received;
+    const char *err = makeThumbnails4(names, n, &received);
+    printf("  error: %s\n", err ? err : "none");
+    /* The workers it did not hear from finish their work and then block on
+     * their send for ever: wait until all the others have ended. */
+    int leaked = n - received;
+    while (goc_num_goroutine() - 1 > leaked)
+        goc_yield();
+    printf("  results received: %d of %d; goroutines left behind, to block for ever: %d\n",
+           received, n, goc_num_goroutine() - 1);
+}
+
 static void run5(const char *title, const char **names, int n)
 {
     char thumbs[16][64], errfile[64];
@@ -233,6 +313,8 @@ static int real_main(int argc, char **argv)
     printf("  total size: %lld bytes\n", (long long)total);
     printf("  goroutines left behind: %d\n", others_left());
     goc_chan_release(names);
+
+    run4(bad, 7); /* last: its leaked goroutines never end */
     return 0;
 }
 
