@@ -18,7 +18,7 @@ fi
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail crawl countdown1 countdown2 countdown3 ticker polling priority
        du chat ctx_timeout ctx_errcancel ctx_gen tracker singleflight
-       memo_monitor serve_stop serve_errgroup memo_net blocking_call)
+       races/memo memo_monitor serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -51,6 +51,7 @@ declare -A heading=(
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
     [tracker]="the Tracker that owns its goroutine: Run, and Shutdown(ctx) bounded by a deadline (seed 003)"
     [singleflight]="1000 concurrent requests: a second without singleflight, milliseconds with it (seed 001 §11)"
+    [races/memo]="the memo cache's versions 2-4: one lock (safe, serial), two-phase locking (parallel, duplicate calls), an entry with a ready channel (duplicate suppression) (seed 002 §2.6.2-2.6.4; version 1, a data race, under make race)"
     [memo_monitor]="the memo cache owned by a monitor goroutine: each URL fetched once (seed 002 §2.6.5)"
 )
 # Arguments, for the examples that take some.

@@ -290,11 +290,41 @@ TEST(crawl)
     CHECK(run_example("crawl", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
 }
 
+/* The memo cache's versions 2-4 (examples/races/memo.c; version 1 is a
+ * data race, checked by races.sh under TSan): every get returns the right
+ * value; one lock and the entry with a ready channel call f once per key;
+ * two-phase locking may call it once per get. */
+TEST(memo_versions)
+{
+    int st = run_example("races/memo", NULL, NULL);
+    CHECK(st == 0);
+    static const char *const names[] = {"lock", "twophase", "entry"};
+    for (int i = 0; i < 3; i++) {
+        char head[32];
+        snprintf(head, sizeof head, "%s: ", names[i]);
+        const char *line = strstr(out, head);
+        int gets = 0, keys = 0, calls = 0, wrong = -1;
+        CHECK(line && sscanf(line + strlen(head), "%d gets of %d keys, %d calls of f, %d wrong",
+                             &gets, &keys, &calls, &wrong) == 4);
+        CHECK(gets == 20 && keys == 4 && wrong == 0);
+        if (i == 1)
+            CHECK(calls >= 4 && calls <= 20);
+        else
+            CHECK(calls == 4);
+    }
+    if (st != 0)
+        fprintf(stderr, "races/memo: status %d, output:\n%s\n", st, out);
+    CHECK(run_example("races/memo", ARGS("entry"), NULL) == 0 && strstr(out, "entry: ") &&
+          !strstr(out, "lock: "));
+    CHECK(run_example("races/memo", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
-                                 "priority", "thumbnail", "du", "crawl")))
+                                 "priority", "thumbnail", "du", "crawl",
+                                 "races/memo")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -305,6 +335,7 @@ static int run_all(int argc, char **argv)
     RUN(thumbnail);
     RUN(du);
     RUN(crawl);
+    RUN(memo_versions);
     return test_summary();
 }
 

@@ -60,6 +60,10 @@ check watchdog mutex clean
 check icecream racy racy
 check icecream mutex clean
 check icecream atomic clean
+check memo racy racy
+check memo lock clean
+check memo twophase clean
+check memo entry clean
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
