@@ -1,7 +1,9 @@
 /* examples_test.c: runs the select and time examples of seed 002 (examples/
  * countdown1, countdown2, countdown3, ticker, polling, priority, du,
- * thumbnail) and its web crawler (crawl) as programs and checks what they
- * print and their exit status.
+ * thumbnail), its web crawler (crawl), the memo cache's versions
+ * (races/memo) and the small seed programs of make demo (goexit,
+ * select_even, gosched, pipeline, goroutines, blocking_call) as programs
+ * and checks what they print and their exit status.
  *
  * Each runs from this build (the directory next to tests/, found through
  * /proc/self/exe), with its standard input from /dev/null or from a pipe
@@ -21,19 +23,26 @@
 
 static char out[1 << 16];
 
-/* Runs examples/NAME with args (NULL-ended, may be NULL) and stdin from
- * input (NULL: /dev/null). Returns the exit status (128+signal if killed,
+/* Runs examples/NAME with args (NULL-ended, may be NULL), stdin from input
+ * (NULL: /dev/null) and env's NAME=VALUE entries (NULL-ended, may be NULL)
+ * added to the environment. Returns the exit status (128+signal if killed,
  * -1 if it could not be started), with stdout and stderr together in
  * out. */
-static int run_example(const char *name, const char *const *args, const char *input)
+static int run_example_env(const char *name, const char *const *args, const char *input,
+                           const char *const *env)
 {
     out[0] = 0;
-    struct proc *p =
-        proc_spawn(name, args, &(struct proc_opts){.input = input, .merge_output = true});
+    struct proc *p = proc_spawn(name, args,
+                                &(struct proc_opts){.env = env, .input = input, .merge_output = true});
     if (!p)
         return -1;
     proc_read_lines(p->out_lines, out, sizeof out);
     return proc_wait(p);
+}
+
+static int run_example(const char *name, const char *const *args, const char *input)
+{
+    return run_example_env(name, args, input, NULL);
 }
 
 /* Checks status 0 and output equal to want (or containing it, if !exact);
@@ -319,12 +328,39 @@ TEST(memo_versions)
     CHECK(run_example("races/memo", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
 }
 
+/* The seeds' small programs that make demo shows: what each prints. */
+TEST(seed_programs)
+{
+    int st = run_example("goexit", NULL, NULL);
+    expect("goexit", st, "B.defer\nA.defer\n", true);
+    st = run_example("select_even", NULL, NULL);
+    expect("select_even", st, "0\n2\n4\n6\n8\n", true);
+    /* One worker: the "world" goroutine runs at main's first Gosched. */
+    st = run_example_env("gosched", NULL, NULL, ARGS("GOC_MAXPROCS=1"));
+    expect("gosched", st, "world\nworld\nhello\nhello\n", true);
+    char want[2048];
+    size_t n = 0;
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(want + n, sizeof want - n, "%d\n", i * i);
+    st = run_example("pipeline", NULL, NULL);
+    expect("pipeline", st, want, true);
+#if !defined(GOC_SANITIZE_THREAD) /* 100,000 goroutines: 80 s under TSan */
+    st = run_example("goroutines", NULL, NULL);
+    expect("goroutines", st, "sum of 0..99999: 4999950000 (expected 4999950000)\n", false);
+    CHECK(strstr(out, "I am done! id: world\n") && strstr(out, "goroutines after: 1\n"));
+#endif
+    st = run_example("blocking_call", NULL, NULL);
+    expect("blocking_call", st, "ticking while a goroutine sleeps in sleep(1):\n", false);
+    CHECK(strstr(out, "sleep(1) returned after ") != NULL);
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
                                  "priority", "thumbnail", "du", "crawl",
-                                 "races/memo")))
+                                 "races/memo", "goexit", "select_even", "gosched", "pipeline",
+                                 "goroutines", "blocking_call")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -336,6 +372,7 @@ static int run_all(int argc, char **argv)
     RUN(du);
     RUN(crawl);
     RUN(memo_versions);
+    RUN(seed_programs);
     return test_summary();
 }
 
