@@ -60,6 +60,21 @@ TEST(ctx_gen)
                       "goroutines left: 1\n") == 0);
 }
 
+TEST(ctx_tree)
+{
+    CHECK(run_example("ctx_tree") == 0);
+    const char *outer = strstr(out, "\n********I'm done\n");
+    const char *inner = strstr(out, "\n*******I'm done too\n");
+    const char *last = strstr(out, "\n******who lasts longest\n");
+    CHECK(outer && inner && last && outer < last && inner < last);
+    CHECK(count_lines(out, "********I'm done") == 1 && count_lines(out, "*******I'm done too") == 1);
+    /* Both worked before the cancel, neither after it. */
+    const char *first_running = strstr(out, "\nrunning\n");
+    CHECK(first_running && first_running < outer && !strstr(last, "running"));
+    CHECK(last && strcmp(strstr(out, "-- a job"), "-- a job cancelled before its work is done\n"
+                                                 "context canceled\n") == 0);
+}
+
 TEST(tracker)
 {
     CHECK(run_example("tracker") == 0);
@@ -120,11 +135,12 @@ TEST(memo_monitor)
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "tracker",
-                                 "singleflight", "memo_monitor")))
+    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree",
+                                 "tracker", "singleflight", "memo_monitor")))
         return 1;
     RUN(ctx_errcancel);
     RUN(ctx_gen);
+    RUN(ctx_tree);
     RUN(tracker);
     RUN(singleflight);
     RUN(memo_monitor);

@@ -354,13 +354,27 @@ TEST(seed_programs)
     CHECK(strstr(out, "sleep(1) returned after ") != NULL);
 }
 
+/* close(stop) reaches all ten runners, each sends done once; the future's
+ * value arrives. */
+TEST(broadcast)
+{
+    int st = run_example_env("broadcast", NULL, NULL, ARGS("BROADCAST_TICK_MS=20"));
+    expect("broadcast", st, "all 10 done\n-- a future over one-way channels\nread: 0\n", false);
+    int stops = 0;
+    for (const char *p = out; (p = strstr(p, "\nstop...\n")); p++)
+        stops++;
+    CHECK(stops == 10);
+    const char *all = strstr(out, "all 10 done\n");
+    CHECK(all && !strstr(all, "hello") && !strstr(all, "stop..."));
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
                                  "priority", "thumbnail", "du", "crawl",
                                  "races/memo", "goexit", "select_even", "gosched", "pipeline",
-                                 "goroutines", "blocking_call")))
+                                 "goroutines", "blocking_call", "broadcast")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -373,6 +387,7 @@ static int run_all(int argc, char **argv)
     RUN(crawl);
     RUN(memo_versions);
     RUN(seed_programs);
+    RUN(broadcast);
     return test_summary();
 }
 
