@@ -14,6 +14,8 @@
  *   http.ErrServerClosed                ERR_SERVER_CLOSED ("http: Server closed")
  *   w.Write, fmt.Fprintf(w, ...)        http_write(w, ...), http_printf(w, ...)
  *   http.Get(url) + ioutil.ReadAll      http_get(url, &resp)
+ *   NewRequestWithContext + Do          http_get_ctx(ctx, url, &resp)
+ *   r.Context()                         w->ctx, in a handler
  *
  * Routes match as Go's ServeMux matches: a path exactly, or a pattern
  * ending in "/" every path under it (the longest such pattern wins);
@@ -73,6 +75,11 @@ typedef struct http_response {
     int status; /* 200 unless the handler says otherwise */
     char *body; /* malloc'd, NUL-terminated; NULL while empty */
     size_t len, cap;
+    /* A handler's: its request's context (r.Context()), cancelled when the
+     * client goes away (its connection reads EOF or fails while the
+     * handler runs) or once the handler has returned. NULL in responses
+     * http_get returns. */
+    goc_ctx *ctx;
 } http_response;
 
 static inline void http_write(http_response *w, const void *p, size_t n)
@@ -205,6 +212,27 @@ static inline const char *http_status_text(int status)
     }
 }
 
+/* While a handler runs: a read on its connection, as Go's server's
+ * background read, which ends the request's context if the client closes
+ * the connection (EOF) or it fails. The handler's return ends the context,
+ * which ends the read. */
+struct http_watch {
+    goc_conn *c;
+    goc_ctx *ctx;  /* the request's: a reference of the watcher's own */
+    goc_chan *done; /* closed when the watcher is done with c */
+};
+
+static inline void http_watch_conn(void *arg)
+{
+    struct http_watch *wt = arg;
+    char b;
+    ssize_t n = goc_conn_read_ctx(wt->c, &b, 1, wt->ctx);
+    if (n <= 0 && !goc_ctx_err(wt->ctx))
+        goc_cancel(wt->ctx); /* the client went away */
+    goc_ctx_unref(wt->ctx);
+    goc_chan_close(wt->done);
+}
+
 /* One connection: its request, the handler, the response, the close. */
 static inline void http_serve_conn(void *arg)
 {
@@ -222,7 +250,11 @@ static inline void http_serve_conn(void *arg)
     goc_mutex_unlock(&s->mu);
 
     if (rc > 0) { /* a whole request came (else: closed, unanswered) */
-        http_response w = {.status = 200};
+        http_response w = {.status = 200, .ctx = goc_with_cancel(goc_background())};
+        struct http_watch wt = {hc->c, goc_ctx_retain(w.ctx), goc_chan_make(0, 0)};
+        if (!w.ctx || !wt.done)
+            log_fatal("out of memory");
+        goc_go(http_watch_conn, &wt);
         path[strcspn(path, "?")] = 0; /* the query is not part of the route */
         const http_route *r = ok ? http_match(s, path) : NULL;
         if (!ok)
@@ -231,6 +263,10 @@ static inline void http_serve_conn(void *arg)
             r->fn(r->arg, &w, path);
         else
             w.status = 404, http_printf(&w, "404 page not found\n");
+        goc_cancel(w.ctx); /* the handler has returned: the watcher stops */
+        goc_chan_recv(wt.done, NULL);
+        goc_chan_release(wt.done);
+        goc_ctx_release(w.ctx);
         goc_conn_printf(hc->c,
                         "HTTP/1.0 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
@@ -360,7 +396,13 @@ static inline void http_server_destroy(http_server *s)
  * its status and body into *resp (the caller's: http_response_free).
  * Returns 0, ERR_BAD_RESPONSE, -EINVAL for a URL that is not http://, or
  * the connection's error (-ECONNREFUSED, ...). Parks. */
-static inline int http_get(const char *url, http_response *resp)
+/* http.NewRequestWithContext(ctx, "GET", url, nil) and Do, then
+ * ioutil.ReadAll of the body: its status and body in *resp (the caller's,
+ * freed with http_response_free). Returns 0, or a negative errno value
+ * (goc_ctx_err(ctx) once ctx ends: the connection is then closed, which
+ * the server's handler sees as its request's context ending), or
+ * ERR_BAD_RESPONSE. Parks. */
+static inline int http_get_ctx(goc_ctx *ctx, const char *url, http_response *resp)
 {
     *resp = (http_response){0};
     if (strncmp(url, "http://", 7) != 0)
@@ -370,14 +412,17 @@ static inline int http_get(const char *url, http_response *resp)
     snprintf(hostport, sizeof hostport, "%.*s", (int)(slash ? slash - host : (long)strlen(host)),
              host);
     goc_conn *c;
-    int err = goc_dial("tcp", hostport, &c);
+    int err = goc_dial_ctx(ctx, "tcp", hostport, &c);
     if (err < 0)
         return err;
-    ssize_t n = goc_conn_printf(c, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", slash ? slash : "/",
-                                hostport);
+    char req[1400];
+    int m = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", slash ? slash : "/",
+                     hostport);
+    ssize_t n = m > 0 && (size_t)m < sizeof req ? goc_conn_write_ctx(c, req, (size_t)m, ctx)
+                                                : -EINVAL;
     http_response raw = {0};
     char buf[4096];
-    while (n >= 0 && (n = goc_conn_read(c, buf, sizeof buf)) > 0)
+    while (n >= 0 && (n = goc_conn_read_ctx(c, buf, sizeof buf, ctx)) > 0)
         http_write(&raw, buf, (size_t)n);
     goc_conn_close(c);
     if (n < 0) {
@@ -396,6 +441,12 @@ static inline int http_get(const char *url, http_response *resp)
     raw.status = status;
     *resp = raw;
     return 0;
+}
+
+/* http.Get(url) + ioutil.ReadAll: http_get_ctx with no context to end it. */
+static inline int http_get(const char *url, http_response *resp)
+{
+    return http_get_ctx(goc_background(), url, resp);
 }
 
 #endif

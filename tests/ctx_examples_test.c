@@ -75,6 +75,20 @@ TEST(ctx_tree)
                                                  "context canceled\n") == 0);
 }
 
+TEST(ctx_http)
+{
+    CHECK(run_example("ctx_http") == 0);
+    /* The 100 ms client gives up before the 1 s handler is done, and the
+     * handler sees its request's context end; the 3 s one gets the page. */
+    const char *first = strstr(out, "-- client, timeout 100 ms\nhandler start\ncontext canceled\n"
+                                    "handler end\n\nclient: Get \"http://127.0.0.1:");
+    const char *err = first ? strstr(first, "/\": context deadline exceeded\n") : NULL;
+    const char *second = err ? strstr(err, "\n-- client, timeout 3000 ms\nhandler start\n"
+                                           "finish doing something\nhandler end\n\n"
+                                           "client: hello world!\n") : NULL;
+    CHECK(first && err && second);
+}
+
 TEST(tracker)
 {
     CHECK(run_example("tracker") == 0);
@@ -135,12 +149,13 @@ TEST(memo_monitor)
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree",
+    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree", "ctx_http",
                                  "tracker", "singleflight", "memo_monitor")))
         return 1;
     RUN(ctx_errcancel);
     RUN(ctx_gen);
     RUN(ctx_tree);
+    RUN(ctx_http);
     RUN(tracker);
     RUN(singleflight);
     RUN(memo_monitor);
