@@ -89,6 +89,20 @@ TEST(ctx_http)
     CHECK(first && err && second);
 }
 
+TEST(ctx_leak)
+{
+    CHECK(run_example("ctx_leak") == 0);
+    /* Every request answered by the TimeoutHandler; the handler that
+     * watches its context leaves nothing, the seed's one goroutine each. */
+    CHECK(count_lines(out, "  503 xxx") == 10);
+    const char *attentive = strstr(out, "-- TimeoutHandler(attentive, 1ms, \"xxx\"), 5 requests\n");
+    const char *sleepy = strstr(out, "-- TimeoutHandler(sleepy, 1ms, \"xxx\"), 5 requests\n");
+    CHECK(attentive && sleepy && attentive < sleepy);
+    const char *none = strstr(out, "  goroutines left behind: 0\n");
+    const char *five = strstr(out, "  goroutines left behind: 5\n");
+    CHECK(none && five && none < sleepy && five > sleepy);
+}
+
 TEST(tracker)
 {
     CHECK(run_example("tracker") == 0);
@@ -149,13 +163,15 @@ TEST(memo_monitor)
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree", "ctx_http",
-                                 "tracker", "singleflight", "memo_monitor")))
+    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree",
+                                 "ctx_http", "ctx_leak", "tracker", "singleflight",
+                                 "memo_monitor")))
         return 1;
     RUN(ctx_errcancel);
     RUN(ctx_gen);
     RUN(ctx_tree);
     RUN(ctx_http);
+    RUN(ctx_leak);
     RUN(tracker);
     RUN(singleflight);
     RUN(memo_monitor);
