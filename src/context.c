@@ -194,15 +194,32 @@ static inline bool cancellable(const goc_ctx *c) { return c->kind == CTX_CANCEL 
  * malloc's slow path (it bypasses the per-thread cache), which doubled the
  * cost of a WithCancel + cancel pair; malloc and a memset of a few cache
  * lines stay in that cache. */
-static void *ctx_zalloc(size_t size)
+static inline __attribute__((always_inline)) void *ctx_zalloc(size_t size)
 {
     void *p = malloc(size);
     if (!p)
         return NULL;
     /* Hides p from the compiler, which would fold malloc + memset back
-     * into calloc. */
+     * into calloc. Inline, so that size is a constant. */
     __asm__ volatile("" : "+r"(p));
-    return memset(p, 0, size);
+    /* Not memset either: for a record this size gcc emits rep stos, whose
+     * start-up cost a WithCancel more than the rest of its set-up. Vector
+     * stores, unrolled (malloc's memory is 16-byte aligned). */
+    typedef uint64_t v16 __attribute__((vector_size(16), may_alias));
+#pragma GCC unroll 32
+    for (size_t i = 0; i < size / 16; i++)
+        ((v16 *)p)[i] = (v16){0, 0};
+    memset((char *)p + size / 16 * 16, 0, size % 16);
+    return p;
+}
+
+/* The first reference of a context nobody else can see yet: a plain
+ * store (assigning to the _Atomic field would be a sequentially consistent
+ * store, an xchg on x86). Whoever gets the context later gets it through
+ * a lock or a return, which orders this store before their accesses. */
+static inline void refs_init(_Atomic int32_t *refs, int32_t n)
+{
+    atomic_store_explicit(refs, n, memory_order_relaxed);
 }
 
 /* ---- References ---- */
@@ -550,7 +567,7 @@ static void propagate(cctx *c)
 
 static void cctx_init(cctx *c, goc_ctx *parent, uint8_t kind)
 {
-    c->refs = 1;
+    refs_init(&c->refs, 1);
     c->h.kind = kind;
     c->h.parent = parent;
     if (!cancellable(parent)) { /* else propagate decides */
@@ -658,7 +675,7 @@ static goc_ctx *value_new(goc_ctx *parent, uint8_t kind, const void *key, void *
     vctx *v = malloc(sizeof *v);
     if (!v)
         return NULL;
-    v->refs = 1;
+    refs_init(&v->refs, 1);
     v->h.kind = kind;
     v->h.parent = ref(parent);
     v->h.cc = kind == CTX_VALUE ? parent->cc : &never;
@@ -887,7 +904,7 @@ goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
     a->node.kind = NODE_AFTER;
     a->fn = fn;
     a->arg = arg;
-    a->refs = 1;
+    refs_init(&a->refs, 1);
     cctx *c = ctx->cc;
     if (c == &never)
         return a; /* fn never runs */
@@ -896,7 +913,7 @@ goc_ctx_after *goc_ctx_after_func(goc_ctx *ctx, goc_fn fn, void *arg)
     ctx_list *l = list_for(c);
     goc__spin_lock(&l->lock);
     if (!atomic_load_explicit(&c->err, memory_order_relaxed)) {
-        a->refs = 2; /* and the list's */
+        refs_init(&a->refs, 2); /* and the list's (not yet linked: still ours alone) */
         list_add(c, l, &a->node);
         goc__spin_unlock(&l->lock);
         return a;
