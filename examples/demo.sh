@@ -17,7 +17,8 @@ fi
 
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail crawl countdown1 countdown2 countdown3 ticker polling priority
-       du chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_tree ctx_http ctx_leak tracker singleflight
+       du chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_tree ctx_http ctx_leak ctx_value
+       tracker singleflight
        races/memo memo_monitor serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
@@ -50,6 +51,7 @@ declare -A heading=(
     [ctx_tree]="one cancel() stops a goroutine and the one it started, and a job cancelled before its work is done (seed 000 context, seed 004)"
     [ctx_http]="an HTTP handler that sees its client go away through the request's context, and a client whose timeout ends its request (seed 004)"
     [ctx_leak]="http.TimeoutHandler answers in 1 ms, but a handler that ignores its context goes on: one goroutine leaked per request; one that watches ctx.Done() leaks none (seed 001 §9)"
+    [ctx_value]="request-scoped data: a middleware puts each request's X-Request-ID in its context (WithValue), the handler reads it back (seed 001 §9)"
     [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
     [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"

@@ -16,6 +16,8 @@
  *   http.Get(url) + ioutil.ReadAll      http_get(url, &resp)
  *   NewRequestWithContext + Do          http_get_ctx(ctx, url, &resp)
  *   r.Context()                         w->ctx, in a handler
+ *   r.Header.Get(name)                  http_header(w, name, buf, n)
+ *   req.Header.Set + Do                 http_get_hdr(ctx, url, "Name: v\r\n", &resp)
  *
  * Routes match as Go's ServeMux matches: a path exactly, or a pattern
  * ending in "/" every path under it (the longest such pattern wins);
@@ -50,6 +52,7 @@
 #include "netex.h"
 
 #include <ctype.h>
+#include <strings.h>
 
 #define ERR_SERVER_CLOSED 1 /* http.ErrServerClosed */
 #define ERR_BAD_RESPONSE 2  /* a reply that is not HTTP */
@@ -80,7 +83,30 @@ typedef struct http_response {
      * handler runs) or once the handler has returned. NULL in responses
      * http_get returns. */
     goc_ctx *ctx;
+    /* A handler's: its request's header lines, "Name: value\n" each (for
+     * http_header); NULL in responses http_get returns. */
+    const char *header;
 } http_response;
+
+/* r.Header.Get(name): the value of the request's header name (its case
+ * ignored) into buf; "" if it has none. */
+static inline const char *http_header(const http_response *w, const char *name, char *buf,
+                                      size_t n)
+{
+    size_t len = strlen(name);
+    buf[0] = 0;
+    for (const char *l = w->header; l && *l; l = strchr(l, '\n') + 1) {
+        if (strncasecmp(l, name, len) == 0 && l[len] == ':') {
+            const char *v = l + len + 1;
+            v += strspn(v, " \t");
+            snprintf(buf, n, "%.*s", (int)strcspn(v, "\r\n"), v);
+            break;
+        }
+        if (!strchr(l, '\n'))
+            break;
+    }
+    return buf;
+}
 
 static inline void http_write(http_response *w, const void *p, size_t n)
 {
@@ -243,14 +269,16 @@ static inline void http_serve_conn(void *arg)
     int rc = in ? goc_scanner_scan(in) : -ENOMEM;
     bool ok = rc > 0 &&
               sscanf(goc_scanner_text(in, NULL), "%15s %1023s HTTP/", method, path) == 2;
+    http_response hdr = {0}; /* the header lines, kept for the handler */
     while (rc > 0 && (rc = goc_scanner_scan(in)) > 0 && goc_scanner_text(in, NULL)[0] != 0)
-        ; /* headers, up to the empty line */
+        http_printf(&hdr, "%s\n", goc_scanner_text(in, NULL)); /* up to the empty line */
     goc_mutex_lock(&s->mu);
     hc->reading = false; /* from here on, Shutdown waits for it */
     goc_mutex_unlock(&s->mu);
 
     if (rc > 0) { /* a whole request came (else: closed, unanswered) */
-        http_response w = {.status = 200, .ctx = goc_with_cancel(goc_background())};
+        http_response w = {.status = 200, .ctx = goc_with_cancel(goc_background()),
+                           .header = hdr.body ? hdr.body : ""};
         struct http_watch wt = {hc->c, goc_ctx_retain(w.ctx), goc_chan_make(0, 0)};
         if (!w.ctx || !wt.done)
             log_fatal("out of memory");
@@ -273,6 +301,7 @@ static inline void http_serve_conn(void *arg)
                         w.status, http_status_text(w.status), w.len, w.body ? w.body : "");
         http_response_free(&w);
     }
+    http_response_free(&hdr);
     if (in)
         goc_scanner_free(in);
 
@@ -402,7 +431,18 @@ static inline void http_server_destroy(http_server *s)
  * (goc_ctx_err(ctx) once ctx ends: the connection is then closed, which
  * the server's handler sees as its request's context ending), or
  * ERR_BAD_RESPONSE. Parks. */
+static inline int http_get_hdr(goc_ctx *ctx, const char *url, const char *header,
+                               http_response *resp);
+
 static inline int http_get_ctx(goc_ctx *ctx, const char *url, http_response *resp)
+{
+    return http_get_hdr(ctx, url, "", resp);
+}
+
+/* http_get_ctx with header lines of its own in the request ("Name: value\r\n"
+ * each; req.Header.Set). */
+static inline int http_get_hdr(goc_ctx *ctx, const char *url, const char *header,
+                               http_response *resp)
 {
     *resp = (http_response){0};
     if (strncmp(url, "http://", 7) != 0)
@@ -416,8 +456,8 @@ static inline int http_get_ctx(goc_ctx *ctx, const char *url, http_response *res
     if (err < 0)
         return err;
     char req[1400];
-    int m = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", slash ? slash : "/",
-                     hostport);
+    int m = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n%s\r\n", slash ? slash : "/",
+                     hostport, header);
     ssize_t n = m > 0 && (size_t)m < sizeof req ? goc_conn_write_ctx(c, req, (size_t)m, ctx)
                                                 : -EINVAL;
     http_response raw = {0};

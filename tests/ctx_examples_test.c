@@ -103,6 +103,17 @@ TEST(ctx_leak)
     CHECK(none && five && none < sleepy && five > sleepy);
 }
 
+TEST(ctx_value)
+{
+    CHECK(run_example("ctx_value") == 0);
+    CHECK(strstr(out, "handle /orders: request id \"7f3a-0001\"\n"
+                      "client: request id: \"7f3a-0001\"\n"
+                      "handle /users: request id \"7f3a-0002\"\n"
+                      "client: request id: \"7f3a-0002\"\n"
+                      "handle /health: request id \"\"\n"
+                      "client: request id: \"\"\n") != NULL);
+}
+
 TEST(tracker)
 {
     CHECK(run_example("tracker") == 0);
@@ -164,7 +175,7 @@ static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
     if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree",
-                                 "ctx_http", "ctx_leak", "tracker", "singleflight",
+                                 "ctx_http", "ctx_leak", "ctx_value", "tracker", "singleflight",
                                  "memo_monitor")))
         return 1;
     RUN(ctx_errcancel);
@@ -172,6 +183,7 @@ static int run_all(int argc, char **argv)
     RUN(ctx_tree);
     RUN(ctx_http);
     RUN(ctx_leak);
+    RUN(ctx_value);
     RUN(tracker);
     RUN(singleflight);
     RUN(memo_monitor);
