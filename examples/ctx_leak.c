@@ -33,9 +33,11 @@
  * seed's pprof showed the goroutines piling up; this program counts them.
  * It serves N requests (default 5) with dt = 1 ms twice: first with a
  * handler that waits for its work or for r.Context(), whichever ends
- * first, then with the seed's. Each request gets "xxx" (503) both times;
- * the first handler's goroutines all end, the seed's stay, one per
- * request, asleep when main returns.
+ * first, then with the seed's. Each request gets "xxx" (503), except that
+ * the first handler, returning as its context ends, may win ServeHTTP's
+ * select and have its empty page sent (200), as in Go; the first handler's
+ * goroutines all end, the seed's stay, one per request, asleep when main
+ * returns.
  */
 #include "httpmini.h" /* first: it defines _GNU_SOURCE */
 

@@ -94,13 +94,20 @@ TEST(ctx_leak)
     CHECK(run_example("ctx_leak") == 0);
     /* Every request answered by the TimeoutHandler; the handler that
      * watches its context leaves nothing, the seed's one goroutine each. */
-    CHECK(count_lines(out, "  503 xxx") == 10);
+    /* The seed's handler never returns: its requests always get the
+     * timeout's answer. The attentive one returns as its context ends, so
+     * TimeoutHandler's select may take its (empty) page instead, as Go's
+     * would. */
+    int timeouts = count_lines(out, "  503 xxx"), pages = count_lines(out, "  200 ");
+    CHECK(timeouts >= 5 && timeouts + pages == 10);
     const char *attentive = strstr(out, "-- TimeoutHandler(attentive, 1ms, \"xxx\"), 5 requests\n");
     const char *sleepy = strstr(out, "-- TimeoutHandler(sleepy, 1ms, \"xxx\"), 5 requests\n");
     CHECK(attentive && sleepy && attentive < sleepy);
     const char *none = strstr(out, "  goroutines left behind: 0\n");
     const char *five = strstr(out, "  goroutines left behind: 5\n");
     CHECK(none && five && none < sleepy && five > sleepy);
+    if (test_failures_now)
+        fprintf(stderr, "ctx_leak's output:\n%s\n", out);
 }
 
 TEST(ctx_value)
