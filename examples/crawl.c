@@ -297,16 +297,24 @@ static void send_list(void *arg)
     free(a);
 }
 
+/* go fn(arg), joined by wg unless it is NULL; arg is a malloc'd record of
+ * size n, filled in from rec. */
+static void go_record(goc_fn fn, const void *rec, size_t n, goc_waitgroup *wg)
+{
+    void *arg = malloc(n);
+    if (!arg)
+        log_fatal("out of memory");
+    memcpy(arg, rec, n);
+    if (wg)
+        goc_waitgroup_go(wg, fn, arg);
+    else
+        goc_go(fn, arg);
+}
+
 static void go_send_list(goc_chan *worklist, strlist list, goc_waitgroup *wg)
 {
-    struct send_list *a = malloc(sizeof *a);
-    if (!a)
-        log_fatal("out of memory");
-    *a = (struct send_list){goc_chan_retain(worklist), list};
-    if (wg)
-        goc_waitgroup_go(wg, send_list, a);
-    else
-        goc_go(send_list, a);
+    struct send_list a = {goc_chan_retain(worklist), list};
+    go_record(send_list, &a, sizeof a, wg);
 }
 
 /* go func(link string) { worklist <- crawl(link) }(link); link is seen's. */
@@ -328,14 +336,8 @@ static void crawl_link(void *arg)
 static void go_crawl_link(goc_chan *worklist, const char *link, goc_chan *tokens,
                           goc_waitgroup *wg)
 {
-    struct crawl_link *a = malloc(sizeof *a);
-    if (!a)
-        log_fatal("out of memory");
-    *a = (struct crawl_link){goc_chan_retain(worklist), link, tokens};
-    if (wg)
-        goc_waitgroup_go(wg, crawl_link, a);
-    else
-        goc_go(crawl_link, a);
+    struct crawl_link a = {goc_chan_retain(worklist), link, tokens};
+    go_record(crawl_link, &a, sizeof a, wg);
 }
 
 static strlist copy_args(int n, char **urls)
@@ -480,14 +482,6 @@ static void serve_page(void *arg, http_response *w, const char *path)
         goc_chan_close(site.all_served);
 }
 
-static void serve(void *server)
-{
-    int err = http_listen_and_serve(server);
-    char buf[64];
-    if (err != ERR_SERVER_CLOSED)
-        log_fatal("site: %s", http_err_str(err, buf));
-}
-
 struct run_arg {
     int version, n;
     char **urls;
@@ -507,15 +501,10 @@ static void demo(int version)
     site.latency = env_millis("CRAWL_LATENCY_MS", 2);
     site.all_served = goc_chan_make(0, 0);
     http_route routes[] = {{"/", serve_page, NULL}};
-    http_server server;
-    http_server_init(&server, "site", "127.0.0.1:0", routes, 1);
-    server.on_listen = goc_chan_make(sizeof(http_listening), 1);
-    goc_waitgroup serving = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&serving, serve, &server);
-    http_listening at;
-    goc_chan_recv(server.on_listen, &at);
+    http_local server;
+    http_local_start(&server, "site", routes, 1);
     char root[GOC_ADDRSTRLEN + 16];
-    snprintf(root, sizeof root, "http://%s/", at.addr);
+    snprintf(root, sizeof root, "http://%s/", server.addr);
     char *urls[] = {root};
 
     static const char *what[] = {"a goroutine per link", "20 tokens", "20 crawler goroutines"};
@@ -530,10 +519,7 @@ static void demo(int version)
     }
     fflush(stdout);
 
-    http_shutdown(&server, goc_background());
-    goc_waitgroup_wait(&serving);
-    http_server_destroy(&server);
-    goc_chan_release(server.on_listen);
+    http_local_stop(&server);
     goc_chan_release(site.all_served);
 
     int once = 0;

@@ -71,14 +71,6 @@ static void handler(void *arg, http_response *w, const char *path)
     goc_chan_send(handled, &(char){0});
 }
 
-static void serve(void *server)
-{
-    int err = http_listen_and_serve(server);
-    char buf[64];
-    if (err != ERR_SERVER_CLOSED)
-        log_fatal("server: %s", http_err_str(err, buf));
-}
-
 /* The client, with a timeout: what it got, or its error. */
 static void client(const char *url, int64_t timeout)
 {
@@ -103,23 +95,15 @@ static int real_main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     handled = goc_chan_make(0, 1);
     http_route routes[] = {{"/", handler, NULL}};
-    http_server server;
-    http_server_init(&server, "server", "127.0.0.1:0", routes, 1);
-    server.on_listen = goc_chan_make(sizeof(http_listening), 1);
-    goc_waitgroup serving = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&serving, serve, &server);
-    http_listening at;
-    goc_chan_recv(server.on_listen, &at);
+    http_local server;
+    http_local_start(&server, "server", routes, 1);
     char url[GOC_ADDRSTRLEN + 16];
-    snprintf(url, sizeof url, "http://%s/", at.addr);
+    snprintf(url, sizeof url, "http://%s/", server.addr);
 
     client(url, 100 * GOC_MILLISECOND);
     client(url, 3 * GOC_SECOND);
 
-    http_shutdown(&server, goc_background());
-    goc_waitgroup_wait(&serving);
-    http_server_destroy(&server);
-    goc_chan_release(server.on_listen);
+    http_local_stop(&server);
     goc_chan_release(handled);
     return 0;
 }

@@ -131,14 +131,6 @@ static void attentive(void *arg, http_response *w, const char *path)
     goc_chan_release(work);
 }
 
-static void serve(void *server)
-{
-    int err = http_listen_and_serve(server);
-    char buf[64];
-    if (err != ERR_SERVER_CLOSED)
-        log_fatal("server: %s", http_err_str(err, buf));
-}
-
 /* n requests to a server whose "/" is TimeoutHandler(h, 1 ms, "xxx"),
  * then the goroutines left once everything else has ended: it waits until
  * no more than `leaks` are left beside those it started with (so a
@@ -148,15 +140,10 @@ static void demo(const char *name, http_handler h, int n, int leaks)
     int before = goc_num_goroutine();
     timeout_handler t = {h, NULL, DT, "xxx"};
     http_route routes[] = {{"/", timeout_serve, &t}};
-    http_server server;
-    http_server_init(&server, "server", "127.0.0.1:0", routes, 1);
-    server.on_listen = goc_chan_make(sizeof(http_listening), 1);
-    goc_waitgroup serving = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&serving, serve, &server);
-    http_listening at;
-    goc_chan_recv(server.on_listen, &at);
+    http_local server;
+    http_local_start(&server, "server", routes, 1);
     char url[GOC_ADDRSTRLEN + 16];
-    snprintf(url, sizeof url, "http://%s/", at.addr);
+    snprintf(url, sizeof url, "http://%s/", server.addr);
 
     printf("-- TimeoutHandler(%s, 1ms, \"xxx\"), %d requests\n", name, n);
     for (int i = 0; i < n; i++) {
@@ -169,10 +156,7 @@ static void demo(const char *name, http_handler h, int n, int leaks)
             printf("  %d %s\n", resp.status, resp.body ? resp.body : "");
         http_response_free(&resp);
     }
-    http_shutdown(&server, goc_background()); /* waits for the connections */
-    goc_waitgroup_wait(&serving);
-    http_server_destroy(&server);
-    goc_chan_release(server.on_listen);
+    http_local_stop(&server); /* waits for the connections */
     /* The connections' goroutines, and the handlers that looked at their
      * context, end (or have ended): wait for them. */
     while (goc_num_goroutine() - before > leaks)

@@ -76,27 +76,14 @@ static void handle(void *arg, http_response *w, const char *path)
     http_printf(w, "request id: \"%s\"\n", id);
 }
 
-static void serve(void *server)
-{
-    int err = http_listen_and_serve(server);
-    char buf[64];
-    if (err != ERR_SERVER_CLOSED)
-        log_fatal("server: %s", http_err_str(err, buf));
-}
-
 static int real_main(int argc, char **argv)
 {
     (void)argc, (void)argv;
     setvbuf(stdout, NULL, _IOLBF, 0);
     with_request_id mw = {handle, NULL};
     http_route routes[] = {{"/", with_request_id_serve, &mw}};
-    http_server server;
-    http_server_init(&server, "server", "127.0.0.1:0", routes, 1);
-    server.on_listen = goc_chan_make(sizeof(http_listening), 1);
-    goc_waitgroup serving = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&serving, serve, &server);
-    http_listening at;
-    goc_chan_recv(server.on_listen, &at);
+    http_local server;
+    http_local_start(&server, "server", routes, 1);
 
     static const struct {
         const char *path, *header;
@@ -107,7 +94,7 @@ static int real_main(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         char url[GOC_ADDRSTRLEN + 64], buf[64];
-        snprintf(url, sizeof url, "http://%s%s", at.addr, requests[i].path);
+        snprintf(url, sizeof url, "http://%s%s", server.addr, requests[i].path);
         http_response resp;
         int err = http_get_hdr(goc_background(), url, requests[i].header, &resp);
         if (err)
@@ -117,10 +104,7 @@ static int real_main(int argc, char **argv)
         http_response_free(&resp);
     }
 
-    http_shutdown(&server, goc_background());
-    goc_waitgroup_wait(&serving);
-    http_server_destroy(&server);
-    goc_chan_release(server.on_listen);
+    http_local_stop(&server);
     return 0;
 }
 

@@ -419,12 +419,52 @@ static inline void http_server_destroy(http_server *s)
     goc_chan_release(s->idle);
 }
 
+/* ---- A server inside the program, as the demos use one ---- */
+
+/* A server on a port of its own on 127.0.0.1, served by a goroutine of its
+ * own. Owned by its starter, which stops it. */
+typedef struct http_local {
+    http_server s;
+    goc_waitgroup serving;     /* the goroutine in ListenAndServe */
+    char addr[GOC_ADDRSTRLEN]; /* where it listens, "127.0.0.1:PORT" */
+} http_local;
+
+static inline void http_local_serve(void *server)
+{
+    http_server *s = server;
+    int err = http_listen_and_serve(s);
+    char buf[64];
+    if (err != ERR_SERVER_CLOSED)
+        log_fatal("%s: %s", s->name, http_err_str(err, buf));
+}
+
+/* Starts l serving routes; returns once it listens (l->addr set). */
+static inline void http_local_start(http_local *l, const char *name, const http_route *routes,
+                                    size_t nroutes)
+{
+    http_server_init(&l->s, name, "127.0.0.1:0", routes, nroutes);
+    l->s.on_listen = goc_chan_make(sizeof(http_listening), 1);
+    if (!l->s.on_listen || !l->s.idle)
+        log_fatal("out of memory");
+    l->serving = (goc_waitgroup)GOC_WAITGROUP_INIT;
+    goc_waitgroup_go(&l->serving, http_local_serve, &l->s);
+    http_listening at;
+    goc_chan_recv(l->s.on_listen, &at);
+    snprintf(l->addr, sizeof l->addr, "%s", at.addr);
+}
+
+/* Shuts l down, once the requests being served are answered, and frees
+ * it. */
+static inline void http_local_stop(http_local *l)
+{
+    http_shutdown(&l->s, goc_background());
+    goc_waitgroup_wait(&l->serving);
+    http_server_destroy(&l->s);
+    goc_chan_release(l->s.on_listen);
+}
+
 /* ---- The client: http.Get(url), then ioutil.ReadAll(resp.Body) ---- */
 
-/* GETs "http://host:port/path" (HTTP/1.0) and reads the whole response:
- * its status and body into *resp (the caller's: http_response_free).
- * Returns 0, ERR_BAD_RESPONSE, -EINVAL for a URL that is not http://, or
- * the connection's error (-ECONNREFUSED, ...). Parks. */
 /* http.NewRequestWithContext(ctx, "GET", url, nil) and Do, then
  * ioutil.ReadAll of the body: its status and body in *resp (the caller's,
  * freed with http_response_free). Returns 0, or a negative errno value

@@ -102,14 +102,6 @@ static void serve_page(void *arg, http_response *w, const char *path)
         http_write(w, s->path, s->size - n < strlen(s->path) ? s->size - n : strlen(s->path));
 }
 
-static void serve(void *server)
-{
-    int err = http_listen_and_serve(server);
-    char buf[64];
-    if (err != ERR_SERVER_CLOSED)
-        log_fatal("server: %s", http_err_str(err, buf));
-}
-
 /* ---- httpGetBody: the function the memo caches ---- */
 
 typedef struct page {
@@ -204,16 +196,11 @@ static int real_main(int argc, char **argv)
     http_route routes[NSITES];
     for (size_t i = 0; i < NSITES; i++)
         routes[i] = (http_route){sites[i].path, serve_page, &sites[i]};
-    http_server server;
-    http_server_init(&server, "server", "127.0.0.1:0", routes, NSITES);
-    server.on_listen = goc_chan_make(sizeof(http_listening), 1);
-    goc_waitgroup serving = GOC_WAITGROUP_INIT;
-    goc_waitgroup_go(&serving, serve, &server);
-    http_listening at;
-    goc_chan_recv(server.on_listen, &at);
+    http_local server;
+    http_local_start(&server, "server", routes, NSITES);
     char urls[NSITES][GOC_ADDRSTRLEN + 32];
     for (size_t i = 0; i < NSITES; i++)
-        snprintf(urls[i], sizeof urls[i], "http://%s%s", at.addr, sites[i].path);
+        snprintf(urls[i], sizeof urls[i], "http://%s%s", server.addr, sites[i].path);
 
     goc_memo *m = goc_memo_new(http_get_body, NULL, page_free);
     if (!m)
@@ -246,10 +233,7 @@ static int real_main(int argc, char **argv)
     printf("%zu requests, %d fetches\n", total + NSITES, fetches);
     fflush(stdout);
 
-    http_shutdown(&server, goc_background());
-    goc_waitgroup_wait(&serving);
-    http_server_destroy(&server);
-    goc_chan_release(server.on_listen);
+    http_local_stop(&server);
     goc_memo_free(m);
     free(args);
     return 0;

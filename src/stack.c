@@ -160,16 +160,20 @@ static size_t slot_size(size_t usable)
  * still parked at exit points to would be reported as leaked, though it is
  * as reachable as in Go. At exit (before LSan's own check, which LSan
  * registered with atexit before main), every live goroutine's stack, from
- * its saved stack pointer up, becomes a root region, and so does its
- * descriptor just above it: the argument of a goroutine that has not run
- * yet is referenced from there alone. */
+ * its saved stack pointer up (all of it for one still running), becomes a
+ * root region, and so does its descriptor just above it: the argument of
+ * a goroutine that has not run yet is referenced from there alone. */
 #if defined(GOC_SANITIZE_ADDRESS)
 void __lsan_register_root_region(const void *p, size_t size);
 
 static void lsan_root_stack(goc_g *g, void *arg)
 {
     (void)arg;
-    const char *lo = g->sp && (char *)g->sp > g->stack.lo && (char *)g->sp < g->stack.hi
+    /* A goroutine still running on its worker (the scheduler has stopped,
+     * but it goes on to its next switch) has live frames below the stack
+     * pointer it saved last: take its whole stack. */
+    bool running = atomic_load_explicit(&g->status, memory_order_acquire) == G_RUNNING;
+    const char *lo = !running && g->sp && (char *)g->sp > g->stack.lo && (char *)g->sp < g->stack.hi
                          ? (const char *)g->sp
                          : g->stack.lo;
     __lsan_register_root_region(lo, (size_t)((const char *)(g + 1) - lo));
