@@ -478,7 +478,8 @@ static void serve_page(void *arg, http_response *w, const char *path)
     http_printf(w, "</body></html>\n");
     atomic_fetch_sub(&site.inflight, 1);
     atomic_fetch_add(&site.served, 1);
-    if (atomic_fetch_add(&site.fetches[i], 1) == 0 && atomic_fetch_add(&site.distinct, 1) + 1 == PAGES)
+    if (atomic_fetch_add(&site.fetches[i], 1) == 0 &&
+        atomic_fetch_add(&site.distinct, 1) + 1 == PAGES)
         goc_chan_close(site.all_served);
 }
 

@@ -98,7 +98,8 @@ static void timeout_serve(void *arg, http_response *w, const char *path)
     snprintf(run->path, sizeof run->path, "%s", path);
     atomic_store(&run->owners, 2);
     goc_go(timeout_run, run);
-    goc_select_case cases[] = {GOC_RECV_CASE(run->done, NULL), GOC_RECV_CASE(goc_ctx_done(ctx), NULL)};
+    goc_select_case cases[] = {GOC_RECV_CASE(run->done, NULL),
+                               GOC_RECV_CASE(goc_ctx_done(ctx), NULL)};
     if (goc_select(cases, 2, false) == 0) {
         w->status = run->tw.status;
         http_write(w, run->tw.body ? run->tw.body : "", run->tw.len);
@@ -125,7 +126,8 @@ static void attentive(void *arg, http_response *w, const char *path)
 {
     (void)arg, (void)path;
     goc_chan *work = goc_after(WORK);
-    goc_select_case cases[] = {GOC_RECV_CASE(work, NULL), GOC_RECV_CASE(goc_ctx_done(w->ctx), NULL)};
+    goc_select_case cases[] = {GOC_RECV_CASE(work, NULL),
+                               GOC_RECV_CASE(goc_ctx_done(w->ctx), NULL)};
     if (goc_select(cases, 2, false) == 0)
         http_printf(w, "hello");
     goc_chan_release(work);

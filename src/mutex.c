@@ -61,8 +61,9 @@
  * awake (make_shared). An unlock that finds shared set after its store
  * fences and reads the state, so that waiters who counted themselves
  * after the flip, with no membarrier of their own, are seen too. From then
- * on unlocks take Go's atomic add. A mutex that is never waited for (most are) thus
- * costs one locked instruction per lock and unlock instead of two.
+ * on unlocks take Go's atomic add. A mutex that is never waited for (most
+ * are) thus costs one locked instruction per lock and unlock instead of
+ * two.
  *
  * Happens-before, for TSan (this file is not instrumented): Unlock releases
  * on the mutex's address before the store or the atomic that drops LOCKED;

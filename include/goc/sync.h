@@ -65,10 +65,10 @@ GOC_API int64_t goc_waitgroup_go_at(goc_waitgroup *wg, goc_fn fn, void *arg,
  * design: one atomic operation when uncontended, brief spinning on
  * multicore, and starvation mode: a waiter blocked over 1 ms gets the lock
  * handed to it directly, so no waiter starves. Until a goroutine first has
- * to wait for it, its unlock takes no atomic read-modify-write at all. A goroutine that locks a
- * mutex it holds waits forever (deadlock detection reports it when nothing
- * else can run). Unlocking an unlocked mutex is a fatal error:
- * "fatal error: sync: unlock of unlocked mutex". */
+ * to wait for it, its unlock takes no atomic read-modify-write at all. A
+ * goroutine that locks a mutex it holds waits forever (deadlock detection
+ * reports it when nothing else can run). Unlocking an unlocked mutex is a
+ * fatal error: "fatal error: sync: unlock of unlocked mutex". */
 typedef struct goc_mutex {
     int32_t state;   /* locked, woken, starving bits; waiter count above them */
     uint32_t shared; /* 0 until a goroutine first waits for it (private) */
