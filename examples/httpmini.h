@@ -25,7 +25,10 @@
  *
  * Goroutines, and how each one stops. http_listen_and_serve runs in its
  * caller's goroutine and starts one goroutine per connection; the server
- * counts them (a WaitGroup). Shutdown, as Go's: the listener stops
+ * counts them (a WaitGroup). While a handler runs, its connection's
+ * goroutine has one more reading the connection (the request's context,
+ * w->ctx); it ends when the handler returns, and is waited for before the
+ * response is written. Shutdown, as Go's: the listener stops
  * accepting at once (its accept is woken, and ListenAndServe returns
  * ERR_SERVER_CLOSED), connections whose request has not (fully) come
  * are woken and closed unanswered, and Shutdown waits, until ctx ends,
@@ -465,22 +468,13 @@ static inline void http_local_stop(http_local *l)
 
 /* ---- The client: http.Get(url), then ioutil.ReadAll(resp.Body) ---- */
 
-/* http.NewRequestWithContext(ctx, "GET", url, nil) and Do, then
+/* http.NewRequestWithContext(ctx, "GET", url, nil), header lines of its
+ * own set ("Name: value\r\n" each; req.Header.Set), and Do, then
  * ioutil.ReadAll of the body: its status and body in *resp (the caller's,
  * freed with http_response_free). Returns 0, or a negative errno value
- * (goc_ctx_err(ctx) once ctx ends: the connection is then closed, which
- * the server's handler sees as its request's context ending), or
- * ERR_BAD_RESPONSE. Parks. */
-static inline int http_get_hdr(goc_ctx *ctx, const char *url, const char *header,
-                               http_response *resp);
-
-static inline int http_get_ctx(goc_ctx *ctx, const char *url, http_response *resp)
-{
-    return http_get_hdr(ctx, url, "", resp);
-}
-
-/* http_get_ctx with header lines of its own in the request ("Name: value\r\n"
- * each; req.Header.Set). */
+ * (-EINVAL for a URL that is not http://; goc_ctx_err(ctx) once ctx ends:
+ * the connection is then closed, which the server's handler sees as its
+ * request's context ending), or ERR_BAD_RESPONSE. Parks. */
 static inline int http_get_hdr(goc_ctx *ctx, const char *url, const char *header,
                                http_response *resp)
 {
@@ -521,6 +515,12 @@ static inline int http_get_hdr(goc_ctx *ctx, const char *url, const char *header
     raw.status = status;
     *resp = raw;
     return 0;
+}
+
+/* http_get_hdr with no header lines of the caller's. */
+static inline int http_get_ctx(goc_ctx *ctx, const char *url, http_response *resp)
+{
+    return http_get_hdr(ctx, url, "", resp);
 }
 
 /* http.Get(url) + ioutil.ReadAll: http_get_ctx with no context to end it. */

@@ -192,8 +192,8 @@ static inline bool cancellable(const goc_ctx *c) { return c->kind == CTX_CANCEL 
 
 /* A zeroed context record. Not calloc: glibc's calloc always takes
  * malloc's slow path (it bypasses the per-thread cache), which doubled the
- * cost of a WithCancel + cancel pair; malloc and a memset of a few cache
- * lines stay in that cache. */
+ * cost of a WithCancel + cancel pair; malloc and zeroing a few cache lines
+ * stay in that cache. */
 static inline __attribute__((always_inline)) void *ctx_zalloc(size_t size)
 {
     void *p = malloc(size);
