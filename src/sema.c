@@ -24,7 +24,10 @@
  * ends a queued wait: a release pops the waiter (it owns a unit), or the
  * watcher finds it still in the queue and unlinks it (it owns nothing). A
  * watcher that runs before the waiter has queued marks its record, and the
- * waiter, checking the mark under the lock, does not queue.
+ * waiter, checking the mark under the lock, does not queue. A waiter that
+ * takes a free unit instead marks its record owned under the same lock, so
+ * that a watcher running after that (it can, until the watch is stopped)
+ * leaves it alone.
  *
  * A note is a word: 0 (not yet), 1 (done), or the parked waiter's G.
  */
@@ -82,12 +85,16 @@ void goc__semacquire1(goc__waitq *q, bool lifo, const char *reason)
 
 /* ---- The context-aware acquire ---- */
 
-enum { CW_INIT, CW_QUEUED, CW_CANCELLED };
+/* A record's state, guarded by the queue's lock: CW_INIT (neither queued
+ * nor ended), CW_QUEUED (in the queue, or popped by a release: then it owns
+ * a unit), CW_OWNED (took a free unit without queueing), CW_CANCELLED (the
+ * watcher ended the wait; owns nothing). */
+enum { CW_INIT, CW_QUEUED, CW_OWNED, CW_CANCELLED };
 
 typedef struct ctx_waiter {
     goc__waitq *q;
     goc_g *g;
-    int state; /* CW_*; guarded by q->lock */
+    int state; /* CW_* */
     int err;   /* CW_CANCELLED: the context's error */
 } ctx_waiter;
 
@@ -109,8 +116,8 @@ static bool unlink_g(goc__waitq *q, goc_g *g)
     return false;
 }
 
-/* Under the context's lock. A waiter that a release has popped already
- * owns its unit: it is left alone. */
+/* Under the context's lock. A waiter that took a free unit or that a
+ * release has popped already owns its unit: it is left alone. */
 static void ctx_fire(goc__ctx_watch *watch, int err)
 {
     ctx_waiter *w = watch->arg;
@@ -138,6 +145,10 @@ int goc__semacquire_ctx(goc__waitq *q, bool lifo, const char *reason, goc_ctx *c
     if (w.state == CW_CANCELLED) {
         goc__spin_unlock(qlock(q));
     } else if (take_unit(q)) {
+        /* The watcher may still run before the watch stops: without the
+         * mark it would take this wait for unqueued and end it, and the
+         * unit we hold would be lost (a mutex waiter left asleep). */
+        w.state = CW_OWNED;
         goc__spin_unlock(qlock(q));
         goc__race_acquire(q);
     } else {

@@ -6,7 +6,8 @@
  * and a stress of goroutines mixing lock and lock_ctx with random timeouts
  * and cancels keeps mutual exclusion, ends (no wake-up lost, whether a
  * cancel meets a normal wake-up or a starvation-mode handoff) and leaves
- * state 0.
+ * state 0. Beneath them, the runtime semaphore's context-aware acquire
+ * never both takes a unit and reports the context's error.
  */
 #include <errno.h>
 
@@ -170,6 +171,64 @@ TEST(lock_ctx_cancel_meets_unlock)
     goc_chan_release(done);
 }
 
+/* ---- The semaphore: a free unit taken as the context ends ---- */
+
+/* goc__semacquire_ctx on a semaphore holding one unit while another
+ * goroutine cancels the context at the same moment. Exactly one outcome
+ * may come of it: 0 with the unit taken, or the error with the unit left.
+ * The watcher can run after the waiter took the unit and before the watch
+ * is stopped; it once took such a waiter for one that had not queued yet,
+ * so the call returned -ECANCELED and the unit was gone (a mutex then left
+ * a waiter asleep for good: seen under qemu, where that window is wide). */
+struct take_race {
+    goc__waitq q;
+    goc_ctx *ctx;
+    atomic_int go, done; /* round numbers: started, finished by the canceller */
+    int rounds;
+};
+
+static void take_race_canceller(void *arg)
+{
+    struct take_race *t = arg;
+    for (int r = 1; r <= t->rounds; r++) {
+        while (atomic_load(&t->go) != r)
+            goc_yield();
+        goc_cancel(t->ctx);
+        atomic_store(&t->done, r);
+    }
+}
+
+TEST(semacquire_ctx_take_meets_cancel)
+{
+    static struct take_race t;
+    memset(&t, 0, sizeof t);
+    t.rounds = SCALE(20000) < 400 ? 400 : SCALE(20000);
+    CHECK(goc_go(take_race_canceller, &t) > 0);
+    int took = 0, cancelled = 0;
+    for (int r = 1; r <= t.rounds; r++) {
+        t.q.count = 1;
+        t.ctx = goc_with_cancel(goc_background());
+        atomic_store(&t.go, r);
+        int err = goc__semacquire_ctx(&t.q, false, "test", t.ctx);
+        if (err == 0) {
+            took++;
+            CHECK(t.q.count == 0);
+        } else {
+            cancelled++;
+            CHECK(err == -ECANCELED);
+            CHECK(t.q.count == 1);
+        }
+        CHECK(t.q.head == NULL);
+        while (atomic_load(&t.done) != r)
+            goc_yield();
+        goc_ctx_release(t.ctx);
+        if (test_failures_now)
+            break;
+    }
+    fprintf(stderr, "  semacquire_ctx_take_meets_cancel: %d taken, %d cancelled first\n", took,
+            cancelled);
+}
+
 /* ---- Stress ---- */
 
 #define SLOTS 64
@@ -304,6 +363,7 @@ static int run_all(int argc, char **argv)
     RUN(lock_ctx_timeout_under_holder);
     RUN(lock_ctx_cancel_wakes_waiter);
     RUN(lock_ctx_cancel_meets_unlock);
+    RUN(semacquire_ctx_take_meets_cancel);
     RUN(lock_ctx_stress);
     return test_summary();
 }

@@ -606,10 +606,7 @@ static void first_goroutine(void *arg)
 {
     struct first_ctx *c = arg;
     goc_chan_recv(c->start, NULL);
-    /* Under an emulator (qemu AArch64) waiters that leave on a cancelled
-     * context have lost a wake-up here, now and then: a known bug, not
-     * found yet (see the session notes); they are left out there. */
-    first_lock_loop(c, !test_runner() && (goc_id() & 1) != 0);
+    first_lock_loop(c, (goc_id() & 1) != 0);
     goc_waitgroup_done(&c->wg);
 }
 
