@@ -509,6 +509,15 @@ GOC_INTERNAL void goc__signals_init_thread(void);
  * queued on the caller's. */
 GOC_INTERNAL bool goc__sync_can_spin(int iter);
 
+/* goc_mutex's state word (mutex.c): LOCKED has byte 0 to itself, so that
+ * an unlock may clear it with a byte store that leaves the rest alone. */
+enum {
+    GOC__MUTEX_LOCKED = 1,
+    GOC__MUTEX_WOKEN = 1 << 8,
+    GOC__MUTEX_STARVING = 1 << 9,
+    GOC__MUTEX_WAITER_SHIFT = 10,
+};
+
 /* Runtime wait queue with a semaphore count (sema.c): Go's semacquire /
  * semrelease, FIFO. goc__waitq is declared in goc/sync.h; its lock word is
  * a goc_spinlock. */

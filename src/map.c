@@ -287,7 +287,7 @@ static int dirty_reserve(goc_map *m)
  * in its worker's local counter with a plain store and a compiler barrier.
  * Either the scan sees that store, or the barrier came before it, and then
  * the load's re-check of the epoch sees the flip that preceded the scan.
- * Without membarrier (old kernels, qemu-user) loads use the atomic path. */
+ * Without membarrier (kernels before 4.14) loads use the atomic path. */
 static inline goc_map_guard guard_enter(goc_map *m)
 {
     uint32_t slot = goc__epoch_slot(m->nslots);

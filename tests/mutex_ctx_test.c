@@ -90,10 +90,10 @@ TEST(lock_ctx_cancel_wakes_waiter)
     CHECK(goc_go(waiter_body, &a) > 0);
     until_queued(&m);
     CHECK(goc_go(waiter_body, &b) > 0);
-    while (state_of(&m) >> 3 < 2)
+    while (state_of(&m) >> GOC__MUTEX_WAITER_SHIFT < 2)
         goc_yield();
     CHECK(goc_go(waiter_body, &c) > 0);
-    while (state_of(&m) >> 3 < 3)
+    while (state_of(&m) >> GOC__MUTEX_WAITER_SHIFT < 3)
         goc_yield();
     goc_cancel(b.ctx);
     int x;
@@ -156,7 +156,7 @@ TEST(lock_ctx_cancel_meets_unlock)
         CHECK(goc_go(waiter_body, &b) > 0);
         /* Until b is counted, and a too unless it has been and gone (it
          * may have run before we locked again). */
-        while (state_of(&m) >> 3 < (__atomic_load_n(&a.result, __ATOMIC_ACQUIRE) == 0 ? 1 : 2))
+        while (state_of(&m) >> GOC__MUTEX_WAITER_SHIFT < (__atomic_load_n(&a.result, __ATOMIC_ACQUIRE) == 0 ? 1 : 2))
             goc_yield();
         until_queued(&m);
         goc_cancel(b.ctx);
@@ -288,7 +288,7 @@ static void stress_worker(void *arg)
         if (s->inside++ != 0)
             s->counter = -1000000000L; /* two inside at once */
         s->counter++;
-        if (state_of(&s->m) & 4)
+        if (state_of(&s->m) & GOC__MUTEX_STARVING)
             atomic_fetch_add(&s->starving_seen, 1);
         /* Hold it across a few scheduling points, now and then long
          * enough that waiters turn the mutex to starvation mode. */

@@ -156,7 +156,7 @@ static void starve_body(void *arg)
     for (int i = 0; i < c->loops; i++) {
         goc_mutex_lock(&c->mu);
         c->count++;
-        if (__atomic_load_n(&c->mu.state, __ATOMIC_RELAXED) & 4 /* STARVING */)
+        if (__atomic_load_n(&c->mu.state, __ATOMIC_RELAXED) & GOC__MUTEX_STARVING)
             atomic_store(&c->saw_starving, 1);
         /* A long critical section now and then pushes waiters past 1 ms. */
         if (i % 50 == 0) {
@@ -563,15 +563,17 @@ TEST(mutex_plain_threads)
     CHECK(c.count == (long)(NT + NG) * c.loops);
 }
 
-/* ---- Fresh mutexes contended from the start ---- */
+/* ---- The first waiters: plain unlocks end (mutex.c, "Unlocking") ---- */
 
-/* Every round a fresh mutex is hit at once by goroutines on every worker,
- * by a plain thread, and by goroutines that lock with a context that ends
- * mid-round (so that waiters also leave). A waiter that no unlock woke
- * would hang the round (deadlock detection or the test's time limit would
- * say so). Checked: one holder at a time, every lock that returned
- * counted, and the mutex unlocked, no waiter counted, at the end of each
- * round. */
+/* Every round a fresh mutex, still unlocking with plain stores, is hit at
+ * once by goroutines on every worker and by a plain thread: the first
+ * waiter to count itself turns the plain unlocks off while others unlock
+ * and count themselves around it. A waiter that no unlock saw would never
+ * be woken: the round would hang (and deadlock detection or the test's
+ * time limit would say so). Some goroutines lock with a context that ends
+ * mid-round, so that waiters also leave around the switch. Checked: one
+ * holder at a time, every lock that returned counted, and the mutex
+ * unlocked, no waiter counted, at the end of each round. */
 struct first_ctx {
     goc_mutex mu;
     goc_chan *start;   /* closed to start the round */
@@ -629,7 +631,7 @@ static void first_cancel(void *arg)
     goc_waitgroup_done(&c->wg);
 }
 
-TEST(mutex_contended_from_start)
+TEST(mutex_first_waiters)
 {
     static struct first_ctx c;
     int rounds = SCALE(1500) < 30 ? 30 : SCALE(1500);
@@ -657,6 +659,13 @@ TEST(mutex_contended_from_start)
         if (test_failures_now)
             break;
     }
+    /* A mutex nobody waited for still unlocks with plain stores; one that
+     * had waiters does not (where membarrier is usable). */
+    goc_mutex m = GOC_MUTEX_INIT;
+    goc_mutex_lock(&m);
+    goc_mutex_unlock(&m);
+    CHECK(m.state == 0 && m.shared == 0);
+    CHECK(c.mu.shared == 1);
 }
 
 /* ---- TSan sees a race once the mutex is left out (race build only) ---- */
@@ -710,7 +719,7 @@ static int run_all(int argc, char **argv)
     RUN(seed_counters_20000);
     RUN(seed_withdraw_self_deadlock);
     RUN(mutex_plain_threads);
-    RUN(mutex_contended_from_start);
+    RUN(mutex_first_waiters);
     RUN(mutex_race_reported_without_lock);
     return test_summary();
 }

@@ -64,16 +64,18 @@ GOC_API int64_t goc_waitgroup_go_at(goc_waitgroup *wg, goc_fn fn, void *arg,
  * goroutine that locked it (one goroutine may lock, another unlock). Go's
  * design: one atomic operation when uncontended, brief spinning on
  * multicore, and starvation mode: a waiter blocked over 1 ms gets the lock
- * handed to it directly, so no waiter starves. A goroutine that locks a
+ * handed to it directly, so no waiter starves. Until a goroutine first has
+ * to wait for it, its unlock takes no atomic read-modify-write at all. A goroutine that locks a
  * mutex it holds waits forever (deadlock detection reports it when nothing
  * else can run). Unlocking an unlocked mutex is a fatal error:
  * "fatal error: sync: unlock of unlocked mutex". */
 typedef struct goc_mutex {
-    int32_t state; /* locked, woken, starving bits; waiter count above them */
+    int32_t state;   /* locked, woken, starving bits; waiter count above them */
+    uint32_t shared; /* 0 until a goroutine first waits for it (private) */
     goc__waitq sema;
 } goc_mutex;
 
-#define GOC_MUTEX_INIT {0, {0, 0, 0, 0}}
+#define GOC_MUTEX_INIT {0, 0, {0, 0, 0, 0}}
 
 GOC_API void goc_mutex_init(goc_mutex *m);
 /* Parks until the mutex is ours (wait reason "sync.Mutex.Lock"). The form
