@@ -1,7 +1,8 @@
 /* examples_test.c: runs the select and time examples of seed 002 (examples/
  * countdown1, countdown2, countdown3, ticker, polling, priority, du,
  * thumbnail), its web crawler (crawl), the memo cache's versions
- * (races/memo) and the small seed programs of make demo (goexit,
+ * (races/memo), seed 000's bank and x/y program (races/bank, races/reorder)
+ * and the small seed programs of make demo (goexit,
  * select_even, gosched, pipeline, goroutines, blocking_call) as programs
  * and checks what they print and their exit status.
  *
@@ -328,6 +329,68 @@ TEST(memo_versions)
     CHECK(run_example("races/memo", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
 }
 
+/* Seed 000's bank (examples/races/bank.c; the unsynchronised version is a
+ * data race, checked by races.sh under TSan): every fix ends exact; the
+ * WithDraw that locks once lets nobody see a negative balance or fail a
+ * withdrawal that fits; the one that locks inside a locked WithDraw is
+ * reported as a deadlock. The seed's WithDraw window itself is timing: it
+ * must only end with the balance it started with. */
+TEST(bank)
+{
+    static const char *const fixed[] = {"mutex", "channel", "teller", "rwmutex"};
+    for (int i = 0; i < 4; i++) {
+        int st = run_example("races/bank", ARGS(fixed[i]), NULL);
+        expect(fixed[i], st, "\nbalance: 300\n8 goroutines x 1000 deposits of 1: balance 8300 (expected 8300)\n",
+               false);
+        CHECK(strstr(out, "alice sees 200\n") || strstr(out, "alice sees 300\n"));
+    }
+    int st = run_example("races/bank", ARGS("withdraw"), NULL);
+    expect("withdraw", st,
+           "the auditor saw a negative balance 0 times; withdrawals of 50 failed 0 times; "
+           "balance at the end 100\n",
+           false);
+    st = run_example("races/bank", ARGS("window"), NULL);
+    expect("window", st, "balance at the end 100\n", false);
+    st = run_example("races/bank", ARGS("deadlock"), NULL);
+    CHECK(st == 2 && strstr(out, "fatal error: all goroutines are asleep - deadlock!\n") &&
+          strstr(out, "[sync.Mutex.Lock") && !strstr(out, "withdraw returned"));
+    if (st != 2)
+        fprintf(stderr, "bank deadlock: status %d, output:\n%s\n", st, out);
+    CHECK(run_example("races/bank", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
+/* Seed 000's x/y program (examples/races/reorder.c): with sequentially
+ * consistent atomics or a mutex no trial reads 0 twice; with relaxed ones
+ * it may (how often is the machine's business), and every trial is counted
+ * once. */
+static long outcome(const char *o)
+{
+    const char *p = strstr(out, o);
+    long n = -1;
+    if (!p || sscanf(p + strlen(o), " %ld times", &n) != 1)
+        return -1;
+    return n;
+}
+
+TEST(reorder)
+{
+    static const char *const names[] = {"seqcst", "mutex", "relaxed"};
+    for (int i = 0; i < 3; i++) {
+        int st = run_example("races/reorder", ARGS(names[i], "20000"), NULL);
+        CHECK(st == 0);
+        long n00 = outcome("y:0 x:0"), n01 = outcome("y:0 x:1"), n10 = outcome("y:1 x:0"),
+             n11 = outcome("y:1 x:1");
+        CHECK(n00 >= 0 && n01 >= 0 && n10 >= 0 && n11 >= 0 && n00 + n01 + n10 + n11 == 20000);
+        if (i < 2)
+            CHECK(n00 == 0);
+        if (i == 1)
+            CHECK(n11 == 0); /* one of the two critical sections ran first */
+        if (test_failures_now)
+            fprintf(stderr, "reorder %s: status %d, output:\n%s\n", names[i], st, out);
+    }
+    CHECK(run_example("races/reorder", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
 /* The seeds' small programs that make demo shows: what each prints. */
 TEST(seed_programs)
 {
@@ -374,7 +437,8 @@ static int run_all(int argc, char **argv)
     if (!proc_find_examples(ARGS("countdown1", "countdown2", "countdown3", "polling", "ticker",
                                  "priority", "thumbnail", "du", "crawl",
                                  "races/memo", "goexit", "select_even", "gosched", "pipeline",
-                                 "goroutines", "blocking_call", "broadcast")))
+                                 "goroutines", "blocking_call", "broadcast", "races/bank",
+                                 "races/reorder")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -386,6 +450,8 @@ static int run_all(int argc, char **argv)
     RUN(du);
     RUN(crawl);
     RUN(memo_versions);
+    RUN(bank);
+    RUN(reorder);
     RUN(seed_programs);
     RUN(broadcast);
     return test_summary();

@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/races.sh DIR: seed 001's race detector programs (examples/races/),
+# tests/races.sh DIR: seed 001's race detector programs, and seed 000's and
+# 002's racy programs (examples/races/),
 # built with ThreadSanitizer (make race registers this test in build-tsan/).
 # Each racy version must make TSan report a data race with both
 # goroutines' stacks and exit with status 66 under halt_on_error=1 (as Go's
@@ -12,10 +13,11 @@ trap 'rm -f "$out"' EXIT
 
 fail() { echo "--- FAIL: $1: $2"; sed -n 1,60p "$out"; failed=$((failed + 1)); }
 
-check() { # program variant expect(racy|clean)
+check() { # program variant expect(racy|clean) [more arguments]
     prog=$1 variant=$2 expect=$3
+    shift 3
     echo "=== RUN   $prog $variant"
-    TSAN_OPTIONS=halt_on_error=1 "$dir/$prog" "$variant" >"$out" 2>&1
+    TSAN_OPTIONS=halt_on_error=1 "$dir/$prog" "$variant" "$@" >"$out" 2>&1
     rc=$?
     if [ "$expect" = racy ]; then
         if [ $rc -ne 66 ]; then fail "$prog $variant" "exit $rc, want 66"; return; fi
@@ -64,6 +66,17 @@ check memo racy racy
 check memo lock clean
 check memo twophase clean
 check memo entry clean
+check bank racy racy
+check bank mutex clean
+check bank channel clean
+check bank teller clean
+check bank rwmutex clean
+check bank window clean
+check bank withdraw clean
+check reorder racy racy
+check reorder relaxed clean 2000
+check reorder seqcst clean 2000
+check reorder mutex clean 2000
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,129 @@
+/* races/reorder.c: seed 000's two goroutines that each set one variable
+ * and print the other.
+ *
+ *     var x, y int
+ *     go func() { x = 1; fmt.Print("y:", y) }()
+ *     go func() { y = 1; fmt.Print("x:", x) }()
+ *
+ * "You may not expect x:0 y:0 or y:0 x:0, yet some compilers and
+ * processors give it": each store waits in its core's store buffer while
+ * the load after it, of the other variable, goes ahead (store-load
+ * reordering, which even x86 allows).
+ *
+ * Usage: reorder racy|relaxed|seqcst|mutex [trials]
+ *   racy     the seed's program with plain ints: a data race, which the
+ *            race detector (make race) reports, exit 66
+ *   relaxed  the same accesses as relaxed atomics (no race, no order):
+ *            over many trials, started together on two workers, both
+ *            goroutines now and then read 0
+ *   seqcst   sequentially consistent atomics: never both 0
+ *   mutex    each goroutine's store and load under one goc_mutex: never
+ *            both 0
+ * Each prints how often each outcome came up.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <goc.h>
+
+static const char *variant;
+static int trials = 100000;
+
+/* One trial's shared state. */
+static int x, y;          /* racy, mutex */
+static atomic_int ax, ay; /* relaxed, seqcst */
+static goc_mutex mu = GOC_MUTEX_INIT;
+static int r2;            /* what the second goroutine read; the first reads it after the trial */
+static long seen[2][2];   /* [y read by the first][x read by the second]: the first's */
+static atomic_int arrived; /* barrier: 2 per crossing */
+static goc_waitgroup wg = GOC_WAITGROUP_INIT;
+
+/* Until both goroutines have reached crossing n: they spin, so that on two
+ * workers both leave at the same moment; after a while they yield, so that
+ * on one worker the other side gets its turn. */
+static void barrier(int n)
+{
+    atomic_fetch_add_explicit(&arrived, 1, memory_order_acq_rel);
+    for (int spin = 0; atomic_load_explicit(&arrived, memory_order_acquire) < 2 * n; spin++)
+        if (spin > 2000)
+            goc_yield();
+}
+
+static int set_and_read(int *mine, int *theirs, atomic_int *amine, atomic_int *atheirs)
+{
+    int v;
+    if (strcmp(variant, "racy") == 0) {
+        *mine = 1;
+        v = *theirs;
+    } else if (strcmp(variant, "relaxed") == 0) {
+        atomic_store_explicit(amine, 1, memory_order_relaxed);
+        v = atomic_load_explicit(atheirs, memory_order_relaxed);
+    } else if (strcmp(variant, "seqcst") == 0) {
+        atomic_store(amine, 1);
+        v = atomic_load(atheirs);
+    } else {
+        goc_mutex_lock(&mu);
+        *mine = 1;
+        v = *theirs;
+        goc_mutex_unlock(&mu);
+    }
+    return v;
+}
+
+/* Each trial: reset, cross, x = 1 and read y, cross (the second has
+ * recorded what it read), count the outcome. */
+static void first(void *arg)
+{
+    (void)arg;
+    for (int t = 0; t < trials; t++) {
+        x = y = 0;
+        atomic_store_explicit(&ax, 0, memory_order_relaxed);
+        atomic_store_explicit(&ay, 0, memory_order_relaxed);
+        barrier(2 * t + 1);
+        int r1 = set_and_read(&x, &y, &ax, &ay);
+        barrier(2 * t + 2);
+        seen[r1][r2]++;
+    }
+    goc_waitgroup_done(&wg);
+}
+
+static void second(void *arg)
+{
+    (void)arg;
+    for (int t = 0; t < trials; t++) {
+        barrier(2 * t + 1);
+        r2 = set_and_read(&y, &x, &ay, &ax);
+        barrier(2 * t + 2);
+    }
+    goc_waitgroup_done(&wg);
+}
+
+static int real_main(int argc, char **argv)
+{
+    static const char *const variants[] = {"racy", "relaxed", "seqcst", "mutex"};
+    variant = argc > 1 ? argv[1] : "";
+    bool known = false;
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+        known = known || strcmp(variant, variants[i]) == 0;
+    if (argc > 2)
+        trials = atoi(argv[2]);
+    if (!known || trials <= 0) {
+        fprintf(stderr, "usage: reorder racy|relaxed|seqcst|mutex [trials]\n");
+        return 2;
+    }
+    if (strcmp(variant, "racy") == 0)
+        trials = 1; /* the seed's program runs once; one run is race enough */
+    goc_waitgroup_add(&wg, 2);
+    goc_go(first, NULL);
+    goc_go(second, NULL);
+    goc_waitgroup_wait(&wg);
+    printf("%s, %d trials:\n", variant, trials);
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++)
+            printf("  y:%d x:%d  %ld times\n", a, b, seen[a][b]);
+    return 0;
+}
+
+int main(int argc, char **argv) { return goc_main(real_main, argc, argv); }
