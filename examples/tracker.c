@@ -34,8 +34,25 @@
  * Event, once the buffer is full, gives up with its caller's context.
  * The trackers are static: the slow one's goroutine is still draining
  * when main returns (the process then ends, as a Go program's would).
+ *
+ * The seed's two earlier versions come first in its notes, and here as
+ * `tracker 1` and `tracker 2` (no argument: the version above):
+ *
+ *     func (a *App) Handle(w http.ResponseWriter, r *http.Request) {
+ *         w.WriteHeader(http.StatusCreated)
+ *         go a.track.Event("this event") // nobody knows when it ends
+ *     }
+ *
+ * 1: every request starts a goroutine that logs its event 1 ms later, and
+ *    nothing waits for them: main returns with them still running, and
+ *    their events are lost with the process.
+ * 2: Event counts its goroutine in a WaitGroup and Shutdown waits for
+ *    them: every event is logged before Shutdown returns, but Shutdown
+ *    cannot give up (no deadline) and a busy server still starts a
+ *    goroutine per request.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <goc.h>
 
@@ -79,11 +96,67 @@ static int tracker_shutdown(tracker *t, goc_ctx *ctx)
     return goc_select(cases, 2, false) == 0 ? 0 : goc_ctx_err(ctx);
 }
 
+/* ---- Versions 1 and 2 ---- */
+
+enum { REQUESTS = 5 };
+static const char *const request_events[REQUESTS] = {"event 1", "event 2", "event 3", "event 4",
+                                                     "event 5"};
+
+/* func (t *Tracker) Event(data string): 1 ms of work, then the log line. */
+static void log_event(const char *data)
+{
+    goc_sleep(GOC_MILLISECOND);
+    printf("%s\n", data);
+    fflush(stdout);
+}
+
+static void event_v1(void *arg) { log_event(arg); }
+
+/* Version 2's Tracker: a WaitGroup of its goroutines. */
+static goc_waitgroup tracked = GOC_WAITGROUP_INIT;
+
+static void event_v2(void *arg)
+{
+    log_event(arg);
+    goc_waitgroup_done(&tracked); /* defer t.wg.Done() */
+}
+
+static int early_versions(int version)
+{
+    int before = goc_num_goroutine();
+    for (int i = 0; i < REQUESTS; i++) { /* a.Handle(w, r) per request */
+        printf("request %d: 201 Created\n", i + 1);
+        if (version == 1) {
+            goc_go(event_v1, (void *)request_events[i]);
+        } else {
+            goc_waitgroup_add(&tracked, 1);
+            goc_go(event_v2, (void *)request_events[i]);
+        }
+    }
+    if (version == 2) {
+        goc_waitgroup_wait(&tracked); /* a.track.Shutdown() */
+        printf("shutdown: every event logged\n");
+    } else {
+        /* Some may be past their log line, still on their way out. */
+        printf("main returns with %d tracker goroutines running\n",
+               goc_num_goroutine() - before);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+/* ---- Version 3 ---- */
+
 static tracker fast, slow;
 
 static int real_main(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    if (argc > 1) {
+        if (strcmp(argv[1], "1") == 0 || strcmp(argv[1], "2") == 0)
+            return early_versions(argv[1][0] - '0');
+        fprintf(stderr, "usage: tracker [1|2]\n");
+        return 2;
+    }
     tracker_init(&fast, GOC_MILLISECOND);
     goc_go(tracker_run, &fast);
     const char *events[] = {"event 1", "event 2", "event 3"};

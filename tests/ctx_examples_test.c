@@ -12,10 +12,10 @@ static char out[1 << 16];
  * hung one is killed by its watchdog); its output, stdout and stderr
  * together, in out. Returns its exit status (-1 if it could not be
  * started). */
-static int run_example(const char *name)
+static int run_example_args(const char *name, const char *const *args)
 {
     out[0] = 0;
-    struct proc *p = proc_spawn(name, NULL, &(struct proc_opts){.merge_output = true});
+    struct proc *p = proc_spawn(name, args, &(struct proc_opts){.merge_output = true});
     if (!p)
         return -1;
     size_t n = proc_read_lines(p->out_lines, out, sizeof out);
@@ -24,6 +24,8 @@ static int run_example(const char *name)
         fprintf(stderr, "%s: status %d, output:\n%s\n", name, st, out);
     return st;
 }
+
+static int run_example(const char *name) { return run_example_args(name, NULL); }
 
 static int count_lines(const char *s, const char *line)
 {
@@ -137,6 +139,32 @@ TEST(tracker)
     CHECK(count_lines(out, "shutdown: context deadline exceeded") == 1);
 }
 
+/* The seed's first two Trackers: a goroutine per event that nothing waits
+ * for, so that main may return before any event is logged; then a
+ * WaitGroup that Shutdown waits on, so that every event is logged before
+ * it returns. */
+TEST(tracker_early_versions)
+{
+    CHECK(run_example_args("tracker", ARGS("1")) == 0);
+    CHECK(count_lines(out, "request 1: 201 Created") == 1 &&
+          count_lines(out, "request 5: 201 Created") == 1);
+    const char *ret = strstr(out, "main returns with ");
+    int running = -1;
+    CHECK(ret && sscanf(ret, "main returns with %d tracker goroutines running", &running) == 1 &&
+          running >= 0 && running <= 5);
+
+    CHECK(run_example_args("tracker", ARGS("2")) == 0);
+    const char *shut = strstr(out, "shutdown: every event logged\n");
+    CHECK(shut != NULL);
+    static const char *const events[] = {"event 1\n", "event 2\n", "event 3\n", "event 4\n",
+                                         "event 5\n"};
+    for (int i = 0; i < 5; i++) {
+        const char *e = strstr(out, events[i]);
+        CHECK(e && shut && e < shut);
+    }
+    CHECK(run_example_args("tracker", ARGS("3")) == 2 && strstr(out, "usage:"));
+}
+
 TEST(singleflight)
 {
     CHECK(run_example("singleflight") == 0);
@@ -192,6 +220,7 @@ static int run_all(int argc, char **argv)
     RUN(ctx_leak);
     RUN(ctx_value);
     RUN(tracker);
+    RUN(tracker_early_versions);
     RUN(singleflight);
     RUN(memo_monitor);
     RUN(ctx_timeout);
