@@ -50,6 +50,15 @@ static inline void goc__cpu_relax(void)
 #endif
 }
 
+/* Dekker stores. Where a seq_cst store must not be passed by a later load
+ * of another location (each side stores its flag, then loads the other's),
+ * the store is written as an exchange. x86 compiles both to an xchg.
+ * AArch64 compiles the store to STLR and the exchange to SWPAL. The
+ * architecture orders STLR before a later LDAR, but qemu-user (7.2, x86
+ * host), which runs our AArch64 tests, does not: with seq_cst stores and
+ * loads, examples/races/reorder.c reads 0 twice there. It does order the
+ * exchange. */
+
 /* A spin lock for the runtime's short critical sections (the scheduler's,
  * a channel's, a semaphore's): never held across a park or a system call
  * that blocks. A test-and-set whose waiters back off exponentially and soon

@@ -162,7 +162,8 @@ static bool slot_settle(goc_p *p, int k, goc_rwmutex *rw)
         atomic_store_explicit(&p->rslot[k], (uintptr_t)rw, memory_order_relaxed);
         return true;
     }
-    atomic_store_explicit(&p->rslot[k], 0, memory_order_seq_cst);
+    /* A Dekker store (internal.h): wake_writer's load must not pass it. */
+    (void)atomic_exchange_explicit(&p->rslot[k], 0, memory_order_seq_cst);
     wake_writer(rw);
     return false;
 }
@@ -355,7 +356,7 @@ void goc_rwmutex_runlock(goc_rwmutex *rw)
 static bool writer_park(goc_g *g, void *arg)
 {
     goc_rwmutex *rw = arg;
-    __atomic_store_n(&rw->writer_slots, g, SC);
+    (void)__atomic_exchange_n(&rw->writer_slots, g, SC); /* a Dekker store (internal.h) */
     if (slots_hold(rw))
         return true;
     return __atomic_exchange_n(&rw->writer_slots, NULL, SC) != g;
@@ -380,7 +381,7 @@ static int bias_update(goc_rwmutex *rw)
     rw->wcount = 0;
     if (on)
         return 1;
-    __atomic_store_n(&rw->nobias, 2, SC);
+    (void)__atomic_exchange_n(&rw->nobias, 2, SC); /* a Dekker store (internal.h): the scan follows */
     return 2;
 }
 

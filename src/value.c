@@ -190,7 +190,7 @@ static bool advance_locked(dom *d, retired **out)
             *out = l;
         }
     }
-    atomic_store_explicit(&d->epoch, e + 1, memory_order_seq_cst);
+    (void)atomic_exchange_explicit(&d->epoch, e + 1, memory_order_seq_cst); /* a Dekker store (internal.h) */
     return true;
 }
 

@@ -381,7 +381,10 @@ TEST(reorder)
         long n00 = outcome("y:0 x:0"), n01 = outcome("y:0 x:1"), n10 = outcome("y:1 x:0"),
              n11 = outcome("y:1 x:1");
         CHECK(n00 >= 0 && n01 >= 0 && n10 >= 0 && n11 >= 0 && n00 + n01 + n10 + n11 == 20000);
-        if (i < 2)
+        /* qemu-user (x86 host) does not order AArch64's STLR before a
+         * later LDAR (src/internal.h, "Dekker stores"): under it only the
+         * mutex keeps its promise. */
+        if (i == 1 || (i == 0 && !test_runner()))
             CHECK(n00 == 0);
         if (i == 1)
             CHECK(n11 == 0); /* one of the two critical sections ran first */

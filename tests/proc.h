@@ -23,6 +23,7 @@
 
 #define _GNU_SOURCE
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 
@@ -31,6 +32,7 @@
 extern char **environ;
 
 #define PROC_LIMIT (120 * GOC_SECOND) /* a bound on any wait, never reached when all is well */
+#define PROC_EXEC_LIMIT_MS 20000       /* under an emulator: from spawn to the child's exec */
 
 /* NULL-ended argument lists: ARGS("-v", dir). A NULL argument ends the list
  * early: ARGS(arg) with arg NULL is none. */
@@ -88,8 +90,50 @@ static inline void proc_watchdog(void *arg)
     if (!p->reaped) {
         fprintf(stderr, "watchdog: killing process group %d\n", (int)p->pid);
         kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL); /* in case it has no group yet (stuck before its exec) */
     }
     goc_mutex_unlock(&p->mu);
+}
+
+static inline intptr_t proc_await_exec_call(void *arg)
+{
+    struct pollfd pfd = {.fd = *(int *)arg, .events = POLLIN};
+    int n;
+    while ((n = poll(&pfd, 1, PROC_EXEC_LIMIT_MS)) < 0 && errno == EINTR)
+        ;
+    return n > 0; /* the write end's last copy closed: exec'd, or dead */
+}
+
+/* posix_spawn(p), and under an emulator until the child has exec'd. Now and
+ * then (once in CI) qemu-user's emulation of the spawn's clone has left the
+ * child stuck before its exec: still running our program, not yet in its
+ * own process group. The child inherits the write end of a close-on-exec
+ * pipe, which its exec closes; if that has not happened after
+ * PROC_EXEC_LIMIT_MS the child is killed and spawned again (twice at
+ * most). Natively posix_spawn returns after the exec already. */
+static inline int proc_spawn_execed(pid_t *pid, const char *runner, const char *path,
+                                    const posix_spawn_file_actions_t *fa,
+                                    const posix_spawnattr_t *attr, const char **argv,
+                                    const char **envp)
+{
+    if (!runner)
+        return posix_spawn(pid, path, fa, attr, (char **)argv, (char **)envp);
+    for (int attempt = 0;; attempt++) {
+        int ex[2];
+        if (pipe2(ex, O_CLOEXEC) != 0)
+            return errno;
+        int rc = posix_spawnp(pid, runner, fa, attr, (char **)argv, (char **)envp);
+        close(ex[1]);
+        bool execed = rc != 0 || goc_blocking(proc_await_exec_call, &ex[0]);
+        close(ex[0]);
+        if (execed || attempt == 2)
+            return rc;
+        fprintf(stderr, "spawn %s: no exec after %d ms under %s: killed, spawning again\n", path,
+                PROC_EXEC_LIMIT_MS, runner);
+        kill(*pid, SIGKILL);
+        while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
 }
 
 /* Starts examples/<name> with args (NULL-ended, may be NULL) as o says (o
@@ -161,8 +205,7 @@ static inline struct proc *proc_spawn(const char *name, const char *const *args,
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
     pid_t pid;
-    int rc = runner ? posix_spawnp(&pid, runner, &fa, &attr, (char **)argv, (char **)envp)
-                    : posix_spawn(&pid, path, &fa, &attr, (char **)argv, (char **)envp);
+    int rc = proc_spawn_execed(&pid, runner, path, &fa, &attr, argv, envp);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (in[0] >= 0)

@@ -16,7 +16,9 @@
  *   relaxed  the same accesses as relaxed atomics (no race, no order):
  *            over many trials, started together on two workers, both
  *            goroutines now and then read 0
- *   seqcst   sequentially consistent atomics: never both 0
+ *   seqcst   sequentially consistent atomics: never both 0 (except under
+ *            qemu-user on an x86 host, which does not order AArch64's
+ *            store-release before a later load-acquire: there they are)
  *   mutex    each goroutine's store and load under one goc_mutex: never
  *            both 0
  * Each prints how often each outcome came up.
