@@ -73,10 +73,13 @@ check bank teller clean
 check bank rwmutex clean
 check bank window clean
 check bank withdraw clean
-check reorder racy racy
+check reorder racy racy 1000
 check reorder relaxed clean 2000
 check reorder seqcst clean 2000
 check reorder mutex clean 2000
+check icons racy racy
+check icons rwmutex clean
+check icons once clean
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,7 +12,10 @@
  *
  * Usage: reorder racy|relaxed|seqcst|mutex [trials]
  *   racy     the seed's program with plain ints: a data race, which the
- *            race detector (make race) reports, exit 66
+ *            race detector (make race) reports, exit 66. It takes a trial
+ *            that runs on two workers at once: when one goroutine runs
+ *            right after the other on the same worker, the switch between
+ *            them orders their accesses for the detector
  *   relaxed  the same accesses as relaxed atomics (no race, no order):
  *            over many trials, started together on two workers, both
  *            goroutines now and then read 0
@@ -115,8 +118,6 @@ static int real_main(int argc, char **argv)
         fprintf(stderr, "usage: reorder racy|relaxed|seqcst|mutex [trials]\n");
         return 2;
     }
-    if (strcmp(variant, "racy") == 0)
-        trials = 1; /* the seed's program runs once; one run is race enough */
     goc_waitgroup_add(&wg, 2);
     goc_go(first, NULL);
     goc_go(second, NULL);
