@@ -4,7 +4,9 @@
 # it comes from. Examples not listed here run afterwards, headed by the first
 # line of their source. Each runs with no arguments (the network examples
 # then play a demo session in one process, with short periods: see their
-# headers) and stdin from /dev/null. Exits non-zero if any example does.
+# headers) and stdin from /dev/null, unless its entry below gives arguments
+# ("du -v src": the program, then its arguments). Exits non-zero if any
+# example does.
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -17,9 +19,11 @@ fi
 
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail crawl countdown1 countdown2 countdown3 ticker polling priority
-       du chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_tree ctx_http ctx_leak ctx_value
-       tracker singleflight
-       races/memo memo_monitor serve_stop serve_errgroup memo_net blocking_call)
+       "du -v src" chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_tree ctx_http ctx_leak
+       ctx_value "tracker 1" "tracker 2" tracker singleflight
+       races/memo memo_monitor "races/bank teller" "races/bank window" "races/bank withdraw"
+       "races/bank deadlock" "races/reorder relaxed" "races/reorder seqcst" "races/icons rwmutex"
+       "races/icons once" serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -42,7 +46,7 @@ declare -A heading=(
     [ticker]="time.Tick vs NewTicker+Stop: nothing after Stop, a slow receiver loses ticks (seed 002 §1.8.3)"
     [polling]="polling a channel with select and default, never blocking (seed 002 §1.8.4)"
     [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
-    [du]="du -v src: a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
+    [du -v src]="a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
     [chat]="the chat server: a broadcaster monitor goroutine, three users join, talk and leave (seed 002 §1.11)"
     [serve_stop]="the app and debug servers stop together: a stop channel closed at the first exit, a done channel to wait for the rest (seed 001 §1)"
     [serve_errgroup]="the servers in an errgroup: a /shutdown request, then a ^C, and every goroutine of the group stops (seed 001 §7)"
@@ -55,40 +59,56 @@ declare -A heading=(
     [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
     [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
+    [tracker 1]="the seed's first Tracker: a goroutine per event, which nothing waits for: main returns with them running (seed 003)"
+    [tracker 2]="the second: Event counts its goroutine in a WaitGroup, Shutdown waits for every event (seed 003)"
     [tracker]="the Tracker that owns its goroutine: Run, and Shutdown(ctx) bounded by a deadline (seed 003)"
     [singleflight]="1000 concurrent requests: a second without singleflight, milliseconds with it (seed 001 §11)"
     [races/memo]="the memo cache's versions 2-4: one lock (safe, serial), two-phase locking (parallel, duplicate calls), an entry with a ready channel (duplicate suppression) (seed 002 §2.6.2-2.6.4; version 1, a data race, under make race)"
     [memo_monitor]="the memo cache owned by a monitor goroutine: each URL fetched once (seed 002 §2.6.5)"
+    [races/bank teller]="the bank's balance confined to a teller goroutine, reached over channels: share memory by communicating (seed 000; the unsynchronised bank, a data race, under make race)"
+    [races/bank window]="the seed's WithDraw locks three times: between the locks others see the balance negative, and a withdrawal that fits fails (seed 000)"
+    [races/bank withdraw]="WithDraw under one lock: neither happens (seed 000)"
+    [races/bank deadlock]="WithDraw holds the lock and calls Deposit, which locks it again: reported as Go does, exit status 2 (seed 000, seed 002 §2.2.1)"
+    [races/reorder relaxed]="x = 1; print y | y = 1; print x, with relaxed atomics: both goroutines read 0 now and then (seed 000)"
+    [races/reorder seqcst]="the same with sequentially consistent atomics: never both 0 (seed 000)"
+    [races/icons rwmutex]="lazy initialisation with a double-checked RWMutex: the icon table loaded once (seed 002 §2.3.1; without a lock, a data race, under make race)"
+    [races/icons once]="the same with sync.Once (seed 002 §2.3.1)"
 )
-# Arguments, for the examples that take some.
-declare -A args=(
-    [du]="-v src"
+# The deadlock demo exits with status 2, as Go's program does.
+declare -A expect_status=(
+    [races/bank deadlock]=2
 )
-
 # Then every other example, in name order.
+listed=" "
+for entry in "${order[@]}"; do
+    listed+="${entry%% *} "
+done
 for src in examples/*.c; do
     name=$(basename "$src" .c)
-    [ -n "${heading[$name]+x}" ] && continue
+    [[ $listed == *" $name "* ]] && continue
     order+=("$name")
     first=$(head -n 1 "$src" | sed -e 's|^/\* *||' -e 's| *\*/$||' -e "s|^$name.c: *||")
     heading[$name]=$first
 done
 
 failed=0
-for name in "${order[@]}"; do
-    echo "== $name: ${heading[$name]} =="
+for entry in "${order[@]}"; do
+    read -r -a words <<<"$entry"
+    name=${words[0]}
+    echo "== $entry: ${heading[$entry]} =="
     if [ ! -x "$bin/$name" ]; then
         echo "(not built: $bin/$name)"
         failed=1
     else
         # Standard input is /dev/null: the examples that read it (an abort
         # key) run to their end.
-        # shellcheck disable=SC2086 # args are words
-        "$bin/$name" ${args[$name]:-} </dev/null
+        "$bin/$name" "${words[@]:1}" </dev/null
         rc=$?
-        if [ $rc -ne 0 ]; then
+        if [ $rc -ne "${expect_status[$entry]:-0}" ]; then
             echo "(exit status $rc)"
             failed=1
+        elif [ $rc -ne 0 ]; then
+            echo "(exit status $rc, as expected)"
         fi
     fi
     echo

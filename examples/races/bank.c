@@ -201,10 +201,14 @@ static long w_get_balance(void)
     return v;
 }
 
-/* The seed's: every step locks on its own, so others run between them. */
+/* The seed's: every step locks on its own, so others run between them.
+ * The yield stands for a preemption there (Go may preempt a goroutine
+ * anywhere; goc switches only at a yield or a wait), so that the window
+ * shows with the three goroutines on one worker too. */
 static bool withdraw_window(long amount)
 {
     w_deposit(-amount);
+    goc_yield();
     if (w_get_balance() < 0) {
         w_deposit(amount);
         return false;
