@@ -5,8 +5,9 @@
 # line of their source. Each runs with no arguments (the network examples
 # then play a demo session in one process, with short periods: see their
 # headers) and stdin from /dev/null, unless its entry below gives arguments
-# ("du -v src": the program, then its arguments). Exits non-zero if any
-# example does.
+# ("du -v src": the program, then its arguments) or its environment
+# ("GOC_MAXPROCS=1 hello_mutex"). Exits non-zero if any example does (other
+# than as its entry expects).
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -23,7 +24,8 @@ order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 n
        ctx_value "tracker 1" "tracker 2" tracker singleflight
        races/memo memo_monitor "races/bank teller" "races/bank window" "races/bank withdraw"
        "races/bank deadlock" "races/reorder relaxed" "races/reorder seqcst" "races/icons rwmutex"
-       "races/icons once" serve_stop serve_errgroup memo_net blocking_call)
+       "races/icons once" "GOC_MAXPROCS=1 hello_mutex" "hello_mutex fixed" "hello_mutex channel"
+       serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -73,15 +75,35 @@ declare -A heading=(
     [races/reorder seqcst]="the same with sequentially consistent atomics: never both 0 (seed 000)"
     [races/icons rwmutex]="lazy initialisation with a double-checked RWMutex: the icon table loaded once (seed 002 §2.3.1; without a lock, a data race, under make race)"
     [races/icons once]="the same with sync.Once (seed 002 §2.3.1)"
+    [GOC_MAXPROCS=1 hello_mutex]="a mutex unlocked by main before the goroutine that should lock it has run (always, on one worker): Go's fatal error, exit status 2 (seed 004)"
+    [hello_mutex fixed]="main locks, the goroutine prints and unlocks, main's second Lock waits for it (seed 004)"
+    [hello_mutex channel]="the same wait with a done channel (seed 004)"
 )
-# The deadlock demo exits with status 2, as Go's program does.
+# The demos of a deadlock and of a misused mutex exit with status 2, as
+# Go's programs do.
 declare -A expect_status=(
     [races/bank deadlock]=2
+    [GOC_MAXPROCS=1 hello_mutex]=2
 )
+
+# An entry's words: NAME=VALUE settings, the program, its arguments.
+split_entry() {
+    local -a w
+    read -r -a w <<<"$1"
+    envs=()
+    while [[ ${w[0]} == *=* ]]; do
+        envs+=("${w[0]}")
+        w=("${w[@]:1}")
+    done
+    name=${w[0]}
+    words=("${w[@]:1}")
+}
+
 # Then every other example, in name order.
 listed=" "
 for entry in "${order[@]}"; do
-    listed+="${entry%% *} "
+    split_entry "$entry"
+    listed+="$name "
 done
 for src in examples/*.c; do
     name=$(basename "$src" .c)
@@ -93,8 +115,7 @@ done
 
 failed=0
 for entry in "${order[@]}"; do
-    read -r -a words <<<"$entry"
-    name=${words[0]}
+    split_entry "$entry"
     echo "== $entry: ${heading[$entry]} =="
     if [ ! -x "$bin/$name" ]; then
         echo "(not built: $bin/$name)"
@@ -102,7 +123,7 @@ for entry in "${order[@]}"; do
     else
         # Standard input is /dev/null: the examples that read it (an abort
         # key) run to their end.
-        "$bin/$name" "${words[@]:1}" </dev/null
+        env "${envs[@]}" "$bin/$name" "${words[@]}" </dev/null
         rc=$?
         if [ $rc -ne "${expect_status[$entry]:-0}" ]; then
             echo "(exit status $rc)"

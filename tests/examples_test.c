@@ -2,7 +2,8 @@
  * countdown1, countdown2, countdown3, ticker, polling, priority, du,
  * thumbnail), its web crawler (crawl), the memo cache's versions
  * (races/memo), seed 000's bank and x/y program (races/bank, races/reorder),
- * seed 002's lazily loaded icons (races/icons) and the small seed programs of make demo (goexit,
+ * seed 002's lazily loaded icons (races/icons), seed 004's mutex unlocked
+ * by another goroutine (hello_mutex) and the small seed programs of make demo (goexit,
  * select_even, gosched, pipeline, goroutines, blocking_call) as programs
  * and checks what they print and their exit status.
  *
@@ -419,6 +420,24 @@ TEST(icons)
     CHECK(run_example("races/icons", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
 }
 
+/* Seed 004's mutex locked in one goroutine and unlocked in another: as the
+ * seed has it, main's unlock comes first (always, on one worker) and the
+ * program dies with Go's message; locked by main and unlocked by the
+ * goroutine, or with a done channel, the greeting comes before main ends. */
+TEST(hello_mutex)
+{
+    int st = run_example_env("hello_mutex", NULL, NULL, ARGS("GOC_MAXPROCS=1"));
+    CHECK(st == 2 && strncmp(out, "fatal error: sync: unlock of unlocked mutex\n", 44) == 0 &&
+          strstr(out, "goroutine 1 [running]:\n") && !strstr(out, "世界"));
+    if (st != 2)
+        fprintf(stderr, "hello_mutex: status %d, output:\n%s\n", st, out);
+    expect("hello_mutex fixed", run_example("hello_mutex", ARGS("fixed"), NULL), "你好, 世界\n",
+           true);
+    expect("hello_mutex channel", run_example("hello_mutex", ARGS("channel"), NULL),
+           "你好, 世界\n", true);
+    CHECK(run_example("hello_mutex", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
 /* The seeds' small programs that make demo shows: what each prints. */
 TEST(seed_programs)
 {
@@ -466,7 +485,7 @@ static int run_all(int argc, char **argv)
                                  "priority", "thumbnail", "du", "crawl",
                                  "races/memo", "goexit", "select_even", "gosched", "pipeline",
                                  "goroutines", "blocking_call", "broadcast", "races/bank",
-                                 "races/reorder", "races/icons")))
+                                 "races/reorder", "races/icons", "hello_mutex")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -481,6 +500,7 @@ static int run_all(int argc, char **argv)
     RUN(bank);
     RUN(reorder);
     RUN(icons);
+    RUN(hello_mutex);
     RUN(seed_programs);
     RUN(broadcast);
     return test_summary();
