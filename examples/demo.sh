@@ -20,8 +20,8 @@ fi
 
 order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 netcat3
        pipeline select_even thumbnail crawl countdown1 countdown2 countdown3 ticker polling priority
-       "du -v src" chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_tree ctx_http ctx_leak
-       ctx_value "tracker 1" "tracker 2" tracker singleflight
+       "du -v src" chat broadcast ctx_timeout ctx_errcancel ctx_gen ctx_square ctx_tree ctx_http
+       ctx_leak ctx_value "tracker 1" "tracker 2" tracker singleflight
        races/memo memo_monitor "races/bank teller" "races/bank window" "races/bank withdraw"
        "races/bank deadlock" "races/reorder relaxed" "races/reorder seqcst" "races/icons rwmutex"
        "races/icons once" "GOC_MAXPROCS=1 hello_mutex" "hello_mutex fixed" "hello_mutex channel"
@@ -61,6 +61,7 @@ declare -A heading=(
     [ctx_timeout]="timeout control: handle(ctx, ms) gives an rpc ms milliseconds with context.WithTimeout (seed 001 §9)"
     [ctx_errcancel]="error cancellation: f1 fails and cancels the context, f2 stops at once (seed 001 §9)"
     [ctx_gen]="a generator goroutine that does not leak: cancelling its context stops it (seed 001 §9)"
+    [ctx_square]="a goroutine squares numbers, select with default on ctx.Done(), until main cancels its context (seed 001 §9, a tenth of its periods)"
     [tracker 1]="the seed's first Tracker: a goroutine per event, which nothing waits for: main returns with them running (seed 003)"
     [tracker 2]="the second: Event counts its goroutine in a WaitGroup, Shutdown waits for every event (seed 003)"
     [tracker]="the Tracker that owns its goroutine: Run, and Shutdown(ctx) bounded by a deadline (seed 003)"

@@ -206,15 +206,35 @@ TEST(memo_monitor)
     CHECK(strstr(out, "8 requests, 4 fetches\n") != NULL);
 }
 
+/* The squarer stops at the cancel: squares of 1, 2, 3, ... in order, at
+ * most the one in progress after "context cancelled!", and only main left
+ * at the end. */
+TEST(ctx_square)
+{
+    CHECK(run_example("ctx_square") == 0);
+    const char *cancelled = strstr(out, "cancelling context..\n");
+    const char *done = strstr(out, "context cancelled!\n");
+    CHECK(cancelled && done && cancelled < done);
+    int n = 0, after = 0;
+    for (const char *p = out; (p = strstr(p, "Result: ")); p++) {
+        n++;
+        CHECK(atoi(p + 8) == n * n);
+        after += done && p > done;
+    }
+    CHECK(after <= 1);
+    CHECK(strstr(out, "goroutines at the end: 1\n") != NULL);
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_tree",
-                                 "ctx_http", "ctx_leak", "ctx_value", "tracker", "singleflight",
-                                 "memo_monitor")))
+    if (!proc_find_examples(ARGS("ctx_timeout", "ctx_errcancel", "ctx_gen", "ctx_square",
+                                 "ctx_tree", "ctx_http", "ctx_leak", "ctx_value", "tracker",
+                                 "singleflight", "memo_monitor")))
         return 1;
     RUN(ctx_errcancel);
     RUN(ctx_gen);
+    RUN(ctx_square);
     RUN(ctx_tree);
     RUN(ctx_http);
     RUN(ctx_leak);
