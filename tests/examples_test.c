@@ -427,8 +427,11 @@ TEST(icons)
 TEST(hello_mutex)
 {
     int st = run_example_env("hello_mutex", NULL, NULL, ARGS("GOC_MAXPROCS=1"));
+    /* The fatal error comes first. (The greeting may follow it: while the
+     * dump is written, the monitor may hand the worker to a spare thread,
+     * which runs the goroutine before the process exits.) */
     CHECK(st == 2 && strncmp(out, "fatal error: sync: unlock of unlocked mutex\n", 44) == 0 &&
-          strstr(out, "goroutine 1 [running]:\n") && !strstr(out, "世界"));
+          strstr(out, "goroutine 1 [running]:\n"));
     if (st != 2)
         fprintf(stderr, "hello_mutex: status %d, output:\n%s\n", st, out);
     expect("hello_mutex fixed", run_example("hello_mutex", ARGS("fixed"), NULL), "你好, 世界\n",
