@@ -350,7 +350,8 @@ static rnode *advance_locked(goc_map *m)
             return NULL;
     }
     rnode *list = atomic_exchange_explicit(&m->limbo[old], NULL, memory_order_acquire);
-    (void)atomic_exchange_explicit(&m->epoch, e + 1, memory_order_seq_cst); /* a Dekker store (internal.h) */
+    /* A Dekker store (internal.h). */
+    (void)atomic_exchange_explicit(&m->epoch, e + 1, memory_order_seq_cst);
     return list;
 }
 
@@ -500,7 +501,7 @@ static inline uintptr_t load_read(goc_map *m)
 static inline void store_read(goc_map *m, uintptr_t r)
 {
     goc__race_release(m);
-    (void)atomic_exchange_explicit(&m->read, r, memory_order_seq_cst); /* a Dekker store (internal.h) */
+    (void)atomic_exchange_explicit(&m->read, r, memory_order_seq_cst); /* Dekker (internal.h) */
 }
 
 goc_map *goc_map_new(const goc_map_type *type)

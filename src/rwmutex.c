@@ -381,7 +381,7 @@ static int bias_update(goc_rwmutex *rw)
     rw->wcount = 0;
     if (on)
         return 1;
-    (void)__atomic_exchange_n(&rw->nobias, 2, SC); /* a Dekker store (internal.h): the scan follows */
+    (void)__atomic_exchange_n(&rw->nobias, 2, SC); /* Dekker (internal.h): the scan follows */
     return 2;
 }
 

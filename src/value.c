@@ -190,7 +190,8 @@ static bool advance_locked(dom *d, retired **out)
             *out = l;
         }
     }
-    (void)atomic_exchange_explicit(&d->epoch, e + 1, memory_order_seq_cst); /* a Dekker store (internal.h) */
+    /* A Dekker store (internal.h). */
+    (void)atomic_exchange_explicit(&d->epoch, e + 1, memory_order_seq_cst);
     return true;
 }
 

@@ -341,7 +341,9 @@ TEST(bank)
     static const char *const fixed[] = {"mutex", "channel", "teller", "rwmutex"};
     for (int i = 0; i < 4; i++) {
         int st = run_example("races/bank", ARGS(fixed[i]), NULL);
-        expect(fixed[i], st, "\nbalance: 300\n8 goroutines x 1000 deposits of 1: balance 8300 (expected 8300)\n",
+        expect(fixed[i], st,
+               "\nbalance: 300\n"
+               "8 goroutines x 1000 deposits of 1: balance 8300 (expected 8300)\n",
                false);
         CHECK(strstr(out, "alice sees 200\n") || strstr(out, "alice sees 300\n"));
     }

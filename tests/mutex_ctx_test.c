@@ -156,7 +156,8 @@ TEST(lock_ctx_cancel_meets_unlock)
         CHECK(goc_go(waiter_body, &b) > 0);
         /* Until b is counted, and a too unless it has been and gone (it
          * may have run before we locked again). */
-        while (state_of(&m) >> GOC__MUTEX_WAITER_SHIFT < (__atomic_load_n(&a.result, __ATOMIC_ACQUIRE) == 0 ? 1 : 2))
+        while (state_of(&m) >> GOC__MUTEX_WAITER_SHIFT <
+               (__atomic_load_n(&a.result, __ATOMIC_ACQUIRE) == 0 ? 1 : 2))
             goc_yield();
         until_queued(&m);
         goc_cancel(b.ctx);

@@ -58,10 +58,10 @@ size_t goc__os_page_size(void);
 /* Asymmetric fences (Linux membarrier, private expedited): usable() says
  * whether this process may issue them (registering it on first call; false
  * on kernels before 4.14; qemu-user passes the call to the host's kernel,
- * whose barrier covers the emulated threads too); membarrier() makes every thread of
- * the process that is running execute a full memory barrier before it
- * returns, so the other side of a Dekker-style handshake needs only a
- * compiler barrier. Only call membarrier() once usable() said true. */
+ * whose barrier covers the emulated threads too); membarrier() makes every
+ * thread of the process that is running execute a full memory barrier
+ * before it returns, so the other side of a Dekker-style handshake needs
+ * only a compiler barrier. Only call membarrier() once usable() said true. */
 int goc__os_membarrier_usable(void);
 void goc__os_membarrier(void);
 
