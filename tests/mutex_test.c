@@ -635,7 +635,7 @@ TEST(mutex_first_waiters)
 {
     static struct first_ctx c;
     int rounds = SCALE(1500) < 30 ? 30 : SCALE(1500);
-    int n = 4 * goc_maxprocs(0);
+    int n = 4 * goc_maxprocs(0), shared_rounds = 0;
     for (int r = 0; r < rounds; r++) {
         memset(&c, 0, sizeof c);
         goc_mutex_init(&c.mu);
@@ -654,18 +654,22 @@ TEST(mutex_first_waiters)
         CHECK(c.count == atomic_load(&c.locks));
         CHECK(c.inside == 0);
         CHECK(__atomic_load_n(&c.mu.state, __ATOMIC_ACQUIRE) == 0);
+        shared_rounds += c.mu.shared == 1;
         goc_ctx_release(c.ctx);
         goc_chan_release(c.start);
         if (test_failures_now)
             break;
     }
     /* A mutex nobody waited for still unlocks with plain stores; one that
-     * had waiters does not (where membarrier is usable). */
+     * had waiters does not (where membarrier is usable). A round may pass
+     * without a waiter (under qemu one did: its threads seldom run at
+     * once), but not all of them. */
     goc_mutex m = GOC_MUTEX_INIT;
     goc_mutex_lock(&m);
     goc_mutex_unlock(&m);
     CHECK(m.state == 0 && m.shared == 0);
-    CHECK(c.mu.shared == 1);
+    CHECK(shared_rounds > 0);
+    fprintf(stderr, "  mutex_first_waiters: %d of %d rounds had waiters\n", shared_rounds, rounds);
 }
 
 /* ---- TSan sees a race once the mutex is left out (race build only) ---- */
