@@ -104,13 +104,14 @@ static inline intptr_t proc_await_exec_call(void *arg)
     return n > 0; /* the write end's last copy closed: exec'd, or dead */
 }
 
-/* posix_spawn(p), and under an emulator until the child has exec'd. Now and
- * then (once in CI) qemu-user's emulation of the spawn's clone has left the
- * child stuck before its exec: still running our program, not yet in its
- * own process group. The child inherits the write end of a close-on-exec
- * pipe, which its exec closes; if that has not happened after
- * PROC_EXEC_LIMIT_MS the child is killed and spawned again (twice at
- * most). Natively posix_spawn returns after the exec already. */
+/* posix_spawn; under an emulator (runner), posix_spawnp of the emulator,
+ * and then a wait until the child has exec'd. Now and then (once in CI)
+ * qemu-user's emulation of the spawn's clone has left the child stuck
+ * before its exec: still running our program, not yet in its own process
+ * group. The child inherits the write end of a close-on-exec pipe, which
+ * its exec closes; if that has not happened after PROC_EXEC_LIMIT_MS the
+ * child is killed and spawned again (twice at most). Natively posix_spawn
+ * returns after the exec already. */
 static inline int proc_spawn_execed(pid_t *pid, const char *runner, const char *path,
                                     const posix_spawn_file_actions_t *fa,
                                     const posix_spawnattr_t *attr, const char **argv,
