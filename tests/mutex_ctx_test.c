@@ -184,7 +184,7 @@ TEST(lock_ctx_cancel_meets_unlock)
 struct take_race {
     goc__waitq q;
     goc_ctx *ctx;
-    atomic_int go, done; /* round numbers: started, finished by the canceller */
+    atomic_int go, done; /* round numbers: started (-1: no more), finished by the canceller */
     int rounds;
 };
 
@@ -192,8 +192,12 @@ static void take_race_canceller(void *arg)
 {
     struct take_race *t = arg;
     for (int r = 1; r <= t->rounds; r++) {
-        while (atomic_load(&t->go) != r)
+        int go;
+        while ((go = atomic_load(&t->go)) != r) {
+            if (go < 0)
+                return; /* the test gave up early */
             goc_yield();
+        }
         goc_cancel(t->ctx);
         atomic_store(&t->done, r);
     }
@@ -223,8 +227,10 @@ TEST(semacquire_ctx_take_meets_cancel)
         while (atomic_load(&t.done) != r)
             goc_yield();
         goc_ctx_release(t.ctx);
-        if (test_failures_now)
+        if (test_failures_now) {
+            atomic_store(&t.go, -1);
             break;
+        }
     }
     fprintf(stderr, "  semacquire_ctx_take_meets_cancel: %d taken, %d cancelled first\n", took,
             cancelled);
