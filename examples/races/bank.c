@@ -56,24 +56,34 @@ struct bank {
 
 static struct bank bank = {0, GOC_MUTEX_INIT, GOC_RWMUTEX_INIT, NULL};
 static goc_chan *deposits, *balances; /* the teller's */
-static const char *variant;
+
+/* The variant, from argv[1] (variant_names), in the usage's order. */
+enum variant { RACY, MUTEX, CHANNEL, TELLER, RWMUTEX, WINDOW, WITHDRAW, DEADLOCK, NVARIANTS };
+static const char *const variant_names[NVARIANTS] = {
+    "racy", "mutex", "channel", "teller", "rwmutex", "window", "withdraw", "deadlock"};
+static enum variant variant;
 
 static void deposit(long amount)
 {
-    if (strcmp(variant, "racy") == 0) {
+    char token = 0;
+    switch (variant) {
+    case RACY:
         bank.balance += amount;
-    } else if (strcmp(variant, "mutex") == 0) {
+        break;
+    case MUTEX:
         goc_mutex_lock(&bank.mu);
         bank.balance += amount;
         goc_mutex_unlock(&bank.mu);
-    } else if (strcmp(variant, "channel") == 0) {
-        char token = 0;
+        break;
+    case CHANNEL:
         goc_chan_send(bank.same, &token);
         bank.balance += amount;
         goc_chan_recv(bank.same, &token);
-    } else if (strcmp(variant, "teller") == 0) {
+        break;
+    case TELLER:
         goc_chan_send(deposits, &amount);
-    } else { /* rwmutex */
+        break;
+    default: /* RWMUTEX */
         goc_rwmutex_lock(&bank.rw);
         bank.balance += amount;
         goc_rwmutex_unlock(&bank.rw);
@@ -83,21 +93,25 @@ static void deposit(long amount)
 static long get_balance(void)
 {
     long v;
-    if (strcmp(variant, "racy") == 0) {
+    char token = 0;
+    switch (variant) {
+    case RACY:
         v = bank.balance;
-    } else if (strcmp(variant, "mutex") == 0) {
+        break;
+    case MUTEX:
         goc_mutex_lock(&bank.mu);
         v = bank.balance;
         goc_mutex_unlock(&bank.mu);
-    } else if (strcmp(variant, "channel") == 0) {
-        /* The seed reads without the lock: a race again. */
-        char token = 0;
+        break;
+    case CHANNEL: /* the seed reads without the lock: a race again */
         goc_chan_send(bank.same, &token);
         v = bank.balance;
         goc_chan_recv(bank.same, &token);
-    } else if (strcmp(variant, "teller") == 0) {
+        break;
+    case TELLER:
         goc_chan_recv(balances, &v);
-    } else {
+        break;
+    default: /* RWMUTEX */
         goc_rwmutex_rlock(&bank.rw);
         v = bank.balance;
         goc_rwmutex_runlock(&bank.rw);
@@ -156,7 +170,7 @@ static void depositor(void *arg)
  * have many depositors at it, on every worker. */
 static int seed_main(void)
 {
-    if (strcmp(variant, "teller") == 0) {
+    if (variant == TELLER) {
         deposits = goc_chan_make(sizeof(long), 0);
         balances = goc_chan_make(sizeof(long), 0);
         goc_go(teller, NULL); /* a server: it runs for the program's life */
@@ -167,7 +181,7 @@ static int seed_main(void)
     goc_go(bob, NULL);
     goc_waitgroup_wait(&wg);
     printf("balance: %ld\n", get_balance());
-    if (strcmp(variant, "racy") != 0) {
+    if (variant != RACY) {
         long before = get_balance();
         goc_waitgroup_add(&wg, DEPOSITORS);
         for (int i = 0; i < DEPOSITORS; i++)
@@ -285,7 +299,7 @@ static void auditor(void *arg)
 static int withdraw_main(void)
 {
     wbalance = START;
-    if (strcmp(variant, "deadlock") == 0) {
+    if (variant == DEADLOCK) {
         withdraw = withdraw_deadlock;
         printf("withdraw(50) with the lock held...\n");
         fflush(stdout);
@@ -293,7 +307,7 @@ static int withdraw_main(void)
         printf("withdraw returned %d\n", ok); /* never */
         return 0;
     }
-    withdraw = strcmp(variant, "window") == 0 ? withdraw_window : withdraw_fixed;
+    withdraw = variant == WINDOW ? withdraw_window : withdraw_fixed;
     goc_waitgroup_add(&wg, 3);
     goc_go(greedy, NULL);
     goc_go(modest, NULL);
@@ -308,14 +322,9 @@ static int withdraw_main(void)
 
 static int real_main(int argc, char **argv)
 {
-    static const char *const seed[] = {"racy", "mutex", "channel", "teller", "rwmutex"};
-    variant = argc > 1 ? argv[1] : "";
-    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++)
-        if (strcmp(variant, seed[i]) == 0)
-            return seed_main();
-    if (strcmp(variant, "window") == 0 || strcmp(variant, "withdraw") == 0 ||
-        strcmp(variant, "deadlock") == 0)
-        return withdraw_main();
+    for (variant = 0; variant < NVARIANTS; variant++)
+        if (argc > 1 && strcmp(argv[1], variant_names[variant]) == 0)
+            return variant < WINDOW ? seed_main() : withdraw_main();
     fprintf(stderr, "usage: bank racy|mutex|channel|teller|rwmutex|window|withdraw|deadlock\n");
     return 2;
 }

@@ -33,7 +33,10 @@
 
 #include <goc.h>
 
-static const char *variant;
+/* The variant, from argv[1] (variant_names). */
+enum variant { RACY, RELAXED, SEQCST, MUTEX, NVARIANTS };
+static const char *const variant_names[NVARIANTS] = {"racy", "relaxed", "seqcst", "mutex"};
+static enum variant variant;
 static int trials = 100000;
 
 /* One trial's shared state. */
@@ -59,16 +62,20 @@ static void barrier(int n)
 static int set_and_read(int *mine, int *theirs, atomic_int *amine, atomic_int *atheirs)
 {
     int v;
-    if (strcmp(variant, "racy") == 0) {
+    switch (variant) {
+    case RACY:
         *mine = 1;
         v = *theirs;
-    } else if (strcmp(variant, "relaxed") == 0) {
+        break;
+    case RELAXED:
         atomic_store_explicit(amine, 1, memory_order_relaxed);
         v = atomic_load_explicit(atheirs, memory_order_relaxed);
-    } else if (strcmp(variant, "seqcst") == 0) {
+        break;
+    case SEQCST:
         atomic_store(amine, 1);
         v = atomic_load(atheirs);
-    } else {
+        break;
+    default: /* MUTEX */
         goc_mutex_lock(&mu);
         *mine = 1;
         v = *theirs;
@@ -107,14 +114,12 @@ static void second(void *arg)
 
 static int real_main(int argc, char **argv)
 {
-    static const char *const variants[] = {"racy", "relaxed", "seqcst", "mutex"};
-    variant = argc > 1 ? argv[1] : "";
-    bool known = false;
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
-        known = known || strcmp(variant, variants[i]) == 0;
+    variant = 0;
+    while (variant < NVARIANTS && !(argc > 1 && strcmp(argv[1], variant_names[variant]) == 0))
+        variant++;
     if (argc > 2)
         trials = atoi(argv[2]);
-    if (!known || trials <= 0) {
+    if (variant == NVARIANTS || trials <= 0) {
         fprintf(stderr, "usage: reorder racy|relaxed|seqcst|mutex [trials]\n");
         return 2;
     }
@@ -122,7 +127,7 @@ static int real_main(int argc, char **argv)
     goc_go(first, NULL);
     goc_go(second, NULL);
     goc_waitgroup_wait(&wg);
-    printf("%s, %d trials:\n", variant, trials);
+    printf("%s, %d trials:\n", variant_names[variant], trials);
     for (int a = 0; a < 2; a++)
         for (int b = 0; b < 2; b++)
             printf("  y:%d x:%d  %ld times\n", a, b, seen[a][b]);
