@@ -25,6 +25,9 @@ order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 n
        races/memo memo_monitor "races/bank teller" "races/bank window" "races/bank withdraw"
        "races/bank deadlock" "races/reorder relaxed" "races/reorder seqcst" "races/icons rwmutex"
        "races/icons once" "GOC_MAXPROCS=1 hello_mutex" "hello_mutex fixed" "hello_mutex channel"
+       "counters atomic" "counters mutex" "counters channel" "counters unbuffered" limit
+       "listdir slice src chan.c" "listdir chan src chan.c" "listdir chan no-such-dir chan.c"
+       "listdir func src chan.c" "listdir leak"
        serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
@@ -79,12 +82,24 @@ declare -A heading=(
     [GOC_MAXPROCS=1 hello_mutex]="a mutex unlocked by main before the goroutine that should lock it has run (always, on one worker): Go's fatal error, exit status 2 (seed 004)"
     [hello_mutex fixed]="main locks, the goroutine prints and unlocks, main's second Lock waits for it (seed 004)"
     [hello_mutex channel]="the same wait with a done channel (seed 004)"
+    [counters atomic]="two goroutines add 10000 each with an atomic: 20000 (seed 004)"
+    [counters mutex]="the same under a mutex (seed 004)"
+    [counters channel]="the count itself passed through a channel of capacity 1: whoever holds it may change it (seed 004)"
+    [counters unbuffered]="the same channel unbuffered: nobody takes the last value, a deadlock, exit status 2 (seed 004's warning)"
+    [limit]="a buffered channel of 3 bounds the work running at once; then the seed's select {} with nothing left to wake it: deadlock, exit status 2 (seed 004)"
+    [listdir slice src chan.c]="ListDirectory returning a slice: every entry read before the caller sees one (seed 003, leave concurrency to the caller)"
+    [listdir chan src chan.c]="ListDirectory returning a channel: the caller stops early and the walker is left blocked for ever (seed 003)"
+    [listdir chan no-such-dir chan.c]="the channel form on a directory that does not exist: to the caller, the same as an empty one (seed 003)"
+    [listdir func src chan.c]="ListDirectory with a callback: the caller stops the walk, no goroutine left (seed 003)"
+    [listdir leak]="the seed's leak(): goroutines waiting on channels nobody else holds, listed by goc_dump (seed 003)"
 )
 # The demos of a deadlock and of a misused mutex exit with status 2, as
 # Go's programs do.
 declare -A expect_status=(
     [races/bank deadlock]=2
     [GOC_MAXPROCS=1 hello_mutex]=2
+    [counters unbuffered]=2
+    [limit]=2
 )
 
 # An entry's words: NAME=VALUE settings, the program, its arguments.

@@ -3,7 +3,9 @@
  * thumbnail), its web crawler (crawl), the memo cache's versions
  * (races/memo), seed 000's bank and x/y program (races/bank, races/reorder),
  * seed 002's lazily loaded icons (races/icons), seed 004's mutex unlocked
- * by another goroutine (hello_mutex) and the small seed programs of make demo (goexit,
+ * by another goroutine (hello_mutex), its counters and its buffered channel
+ * as a limit (counters, limit), seed 003's ListDirectory shapes and leak()
+ * (listdir) and the small seed programs of make demo (goexit,
  * select_even, gosched, pipeline, goroutines, blocking_call) as programs
  * and checks what they print and their exit status.
  *
@@ -483,6 +485,106 @@ TEST(broadcast)
     CHECK(all && !strstr(all, "hello") && !strstr(all, "stop..."));
 }
 
+/* Seed 004's three counters end at exactly 20000; the channel counter on an
+ * unbuffered channel is the deadlock the seed warns of. */
+TEST(counters)
+{
+    const char *ok[] = {"atomic", "mutex", "channel"};
+    for (int i = 0; i < 3; i++)
+        expect(ok[i], run_example("counters", ARGS(ok[i]), NULL), "20000\n", true);
+    int st = run_example("counters", ARGS("unbuffered"), NULL);
+    CHECK(st == 2 && strstr(out, "fatal error: all goroutines are asleep - deadlock!\n") &&
+          strstr(out, "[chan send"));
+    if (st != 2)
+        fprintf(stderr, "counters unbuffered: status %d, output:\n%s\n", st, out);
+    CHECK(run_example("counters", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+}
+
+/* Seed 004's buffered channel as a limit: every item runs once, never more
+ * than 3 at a time; then select {} is a deadlock, reported as Go does. */
+TEST(limit)
+{
+    int st = run_example("limit", NULL, NULL);
+    CHECK(st == 2 && strstr(out, "fatal error: all goroutines are asleep - deadlock!\n") &&
+          strstr(out, "goroutine 1 [select (no cases)"));
+    int seen[9] = {0}, lines = 0;
+    for (const char *p = out; (p = strstr(p, "work ")); p++) {
+        int i, k;
+        if (sscanf(p, "work %d starts, %d running", &i, &k) != 2)
+            continue;
+        lines++;
+        CHECK(i >= 0 && i < 9 && k >= 1 && k <= 3);
+        if (i >= 0 && i < 9)
+            seen[i]++;
+    }
+    CHECK(lines == 9);
+    for (int i = 0; i < 9; i++)
+        CHECK(seen[i] == 1);
+    if (st != 2 || lines != 9)
+        fprintf(stderr, "limit: status %d, output:\n%s\n", st, out);
+}
+
+/* Seed 003's ListDirectory shapes over a directory of six files: the
+ * channel form leaks its walker when the caller stops early and loses the
+ * error; the slice and callback forms do neither. Then leak(). */
+TEST(listdir)
+{
+    char dir[] = "/tmp/goc-listdir-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    const char *files[] = {"a", "b", "c", "target", "d", "e"};
+    for (int i = 0; i < 6; i++) {
+        char f[PATH_MAX];
+        snprintf(f, sizeof f, "%s/%s", dir, files[i]);
+        make_file(f, 1);
+    }
+    char missing[PATH_MAX];
+    snprintf(missing, sizeof missing, "%s/missing", dir);
+    int k = 0;
+
+    expect("listdir slice", run_example("listdir", ARGS("slice", dir, "target"), NULL),
+           "slice: read all 6 entries first; target found\n", true);
+    expect("listdir slice missing", run_example("listdir", ARGS("slice", missing, "target"), NULL),
+           ": No such file or directory\n", false);
+
+    int st = run_example("listdir", ARGS("chan", dir, "target"), NULL);
+    CHECK(st == 0 && sscanf(out, "chan: target found after %d entries; goroutines left behind: 1\n",
+                            &k) == 1 && k >= 1 && k <= 6);
+    if (st != 0 || k < 1)
+        fprintf(stderr, "listdir chan: status %d, output:\n%s\n", st, out);
+    expect("listdir chan absent", run_example("listdir", ARGS("chan", dir, "absent"), NULL),
+           "chan: absent not found after 6 entries (the end, or an error: the caller cannot "
+           "tell)\n",
+           true);
+    expect("listdir chan missing", run_example("listdir", ARGS("chan", missing, "target"), NULL),
+           "chan: target not found after 0 entries (the end, or an error: the caller cannot "
+           "tell)\n",
+           true);
+
+    k = 0;
+    st = run_example("listdir", ARGS("func", dir, "target"), NULL);
+    CHECK(st == 0 &&
+          sscanf(out, "func: target found after %d entries, walk stopped; goroutines left behind: 0\n",
+                 &k) == 1 && k >= 1 && k <= 6);
+    if (st != 0 || k < 1)
+        fprintf(stderr, "listdir func: status %d, output:\n%s\n", st, out);
+    expect("listdir func missing", run_example("listdir", ARGS("func", missing, "target"), NULL),
+           ": No such file or directory\n", false);
+    CHECK(strncmp(out, "func: error: open ", 18) == 0);
+
+    st = run_example("listdir", ARGS("leak"), NULL);
+    expect("listdir leak", st, "leak: called twice; goroutines left behind: 2,", false);
+    /* The dump lists both, with where they were created (their state is
+     * runnable or "chan receive", as far as they got). */
+    int listed = 0;
+    for (const char *g = out; (g = strstr(g, "created by goroutine 1 at ")); g++) {
+        const char *file = strstr(g, "listdir.c:"), *eol = strchr(g, '\n');
+        listed += file && eol && file < eol;
+    }
+    CHECK(listed == 2);
+    CHECK(run_example("listdir", ARGS("bogus"), NULL) == 2 && strstr(out, "usage:"));
+    remove_tree(dir);
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -490,7 +592,8 @@ static int run_all(int argc, char **argv)
                                  "priority", "thumbnail", "du", "crawl",
                                  "races/memo", "goexit", "select_even", "gosched", "pipeline",
                                  "goroutines", "blocking_call", "broadcast", "races/bank",
-                                 "races/reorder", "races/icons", "hello_mutex")))
+                                 "races/reorder", "races/icons", "hello_mutex", "counters",
+                                 "limit", "listdir")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -508,6 +611,9 @@ static int run_all(int argc, char **argv)
     RUN(hello_mutex);
     RUN(seed_programs);
     RUN(broadcast);
+    RUN(counters);
+    RUN(limit);
+    RUN(listdir);
     return test_summary();
 }
 
