@@ -28,7 +28,7 @@ order=(goroutines gosched goexit clock1 clock2 netcat1 reverb1 netcat2 reverb2 n
        "counters atomic" "counters mutex" "counters channel" "counters unbuffered" limit
        "listdir slice src chan.c" "listdir chan src chan.c" "listdir chan no-such-dir chan.c"
        "listdir func src chan.c" "listdir leak"
-       serve_stop serve_errgroup memo_net blocking_call)
+       serve_fatal serve_stop serve_errgroup memo_net blocking_call)
 declare -A heading=(
     [goroutines]="go statements and sync.WaitGroup (seed 004), then 100000 goroutines on every worker"
     [gosched]="runtime.Gosched yields to the other goroutines (seed 002 §1.2.1)"
@@ -53,6 +53,7 @@ declare -A heading=(
     [priority]="a select that prefers one channel: every ready job1 before a job2 (seed 002 §1.8.5)"
     [du -v src]="a parallel walk limited by a counting semaphore, progress ticks, cancellation by closing a channel (seed 002 §1.9-1.10)"
     [chat]="the chat server: a broadcaster monitor goroutine, three users join, talk and leave (seed 002 §1.11)"
+    [serve_fatal]="servers nobody can manage: log.Fatal in a server's goroutine or in main ends the process (main's defer never runs); a server goroutine that just returns leaves main in select {}, a deadlock (seed 003)"
     [serve_stop]="the app and debug servers stop together: a stop channel closed at the first exit, a done channel to wait for the rest (seed 001 §1)"
     [serve_errgroup]="the servers in an errgroup: a /shutdown request, then a ^C, and every goroutine of the group stops (seed 001 §7)"
     [memo_net]="the memo cache fetching from a local server: 20 concurrent gets of 4 URLs, one fetch each (seed 002 §2.6.4)"

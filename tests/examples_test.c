@@ -5,7 +5,8 @@
  * seed 002's lazily loaded icons (races/icons), seed 004's mutex unlocked
  * by another goroutine (hello_mutex), its counters and its buffered channel
  * as a limit (counters, limit), seed 003's ListDirectory shapes and leak()
- * (listdir) and the small seed programs of make demo (goexit,
+ * (listdir), its servers that end the process or leave main waiting
+ * (serve_fatal) and the small seed programs of make demo (goexit,
  * select_even, gosched, pipeline, goroutines, blocking_call) as programs
  * and checks what they print and their exit status.
  *
@@ -585,6 +586,32 @@ TEST(listdir)
     remove_tree(dir);
 }
 
+/* Seed 003's unmanaged servers, on an address this test holds: log.Fatal
+ * in the server's goroutine or in main ends the process (status 1, and
+ * main's deferred call never runs); a server goroutine that returns leaves
+ * main in select {}: Go's deadlock report, status 2. */
+TEST(serve_fatal)
+{
+    goc_listener *l;
+    CHECK(goc_listen("tcp", "127.0.0.1:0", &l) == 0);
+    char addr[GOC_ADDRSTRLEN], want[GOC_ADDRSTRLEN + 64];
+    goc_listener_addr(l, addr, sizeof addr);
+    snprintf(want, sizeof want, " listen tcp %s: bind: address already in use\n", addr);
+    static const char *const variants[] = {"select", "main", "select-return"};
+    for (int i = 0; i < 3; i++) {
+        int st = run_example("serve_fatal", ARGS(variants[i], addr), NULL);
+        bool ok = st == (i < 2 ? 1 : 2) && strstr(out, want) && !strstr(out, "deferred cleanup");
+        if (i == 2)
+            ok = ok && strstr(out, "fatal error: all goroutines are asleep - deadlock!\n") &&
+                 strstr(out, "goroutine 1 [select (no cases)");
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "serve_fatal %s: status %d, output:\n%s\n", variants[i], st, out);
+    }
+    goc_listener_close(l);
+    CHECK(run_example("serve_fatal", ARGS("bogus", addr), NULL) == 2 && strstr(out, "usage:"));
+}
+
 static int run_all(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -593,7 +620,7 @@ static int run_all(int argc, char **argv)
                                  "races/memo", "goexit", "select_even", "gosched", "pipeline",
                                  "goroutines", "blocking_call", "broadcast", "races/bank",
                                  "races/reorder", "races/icons", "hello_mutex", "counters",
-                                 "limit", "listdir")))
+                                 "limit", "listdir", "serve_fatal")))
         return 1;
     RUN(countdown1);
     RUN(countdown2);
@@ -614,6 +641,7 @@ static int run_all(int argc, char **argv)
     RUN(counters);
     RUN(limit);
     RUN(listdir);
+    RUN(serve_fatal);
     return test_summary();
 }
 
