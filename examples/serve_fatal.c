@@ -48,6 +48,8 @@
 
 static const char *addr;
 static const char *self; /* argv[0], for the demo's children */
+static const char usage[] =
+    "usage: serve_fatal select|select-return|main ADDR | serve_fatal [--demo]\n";
 
 static void hello(void *arg, http_response *w, const char *path)
 {
@@ -103,7 +105,8 @@ static void cleanup(void *unused)
 static int run(const char *variant)
 {
     if (strcmp(variant, "select") == 0 || strcmp(variant, "select-return") == 0) {
-        goc_go(variant[6] ? serve_or_return : serve_or_fatal, NULL);
+        bool fatal = strcmp(variant, "select") == 0;
+        goc_go(fatal ? serve_or_fatal : serve_or_return, NULL);
         goc_select(NULL, 0, false); /* select {} */
         return 0;
     }
@@ -113,7 +116,7 @@ static int run(const char *variant)
         int err = listen_and_serve();
         log_fatal("%s", listen_err(err, buf));
     }
-    fprintf(stderr, "usage: serve_fatal select|select-return|main ADDR | serve_fatal [--demo]\n");
+    fputs(usage, stderr);
     return 2;
 }
 
@@ -157,7 +160,7 @@ static int real_main(int argc, char **argv)
     if (demo_mode(argc, argv))
         return demo();
     if (argc != 3) {
-        fprintf(stderr, "usage: serve_fatal select|select-return|main ADDR | serve_fatal [--demo]\n");
+        fputs(usage, stderr);
         return 2;
     }
     addr = argv[2];
