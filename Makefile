@@ -1,11 +1,13 @@
 # Thin wrapper over CMake. The builds live in build/ (Release), build-asan/
-# (ASan+UBSan) and build-tsan/ (TSan).
+# (ASan+UBSan), build-tsan/ (TSan) and build-chaos/ (Release with schedule
+# perturbation, src/chaos.c); build-aarch64/ for its own target.
 #
 #   make            build the library, tests, examples and benchmarks (Release)
-#   make test       run every test in build/, build-asan/ and build-tsan/
+#   make test       run every test in build/, build-asan/, build-tsan/ and build-chaos/
 #   make test-fast  run the tests of the Release build only
 #   make race       run the tests under ThreadSanitizer only
 #   make test-aarch64  the AArch64 build's tests, cross-compiled, under qemu-user
+#   make test-chaos  the tests of build-chaos/ (schedule perturbation, src/chaos.c)
 #   make demo       run the examples, each after a heading saying what it shows
 #   make bench      run the benchmarks against their Go twins (bench/run.sh)
 #   make bench-scale  the scaling table: rows at 1, 2, 4, 8, 16 workers, beside Go
@@ -26,6 +28,7 @@ BUILD := build
 BUILD_ASAN := build-asan
 BUILD_TSAN := build-tsan
 BUILD_AARCH64 := build-aarch64
+BUILD_CHAOS := build-chaos
 
 # $(call cmake_configure,DIR,CMAKE-ARGS): configure DIR unless it already is.
 # A change of CMakeLists.txt or of the file set is picked up by the build.
@@ -40,25 +43,28 @@ RELEASE_ARGS := -DCMAKE_BUILD_TYPE=Release
 ASAN_ARGS := -DGOC_SANITIZE=address
 TSAN_ARGS := -DGOC_SANITIZE=thread
 AARCH64_ARGS := -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake,-DCMAKE_BUILD_TYPE=Release
+CHAOS_ARGS := -DCMAKE_BUILD_TYPE=Release,-DGOC_CHAOS=ON
 
-.PHONY: all test test-fast test-aarch64 race demo bench bench-scale install clean
+.PHONY: all test test-fast test-aarch64 test-chaos race demo bench bench-scale install clean
 
 all:
 	@$(call cmake_build,$(BUILD),$(RELEASE_ARGS))
 
 # Each build in turn: configure, build, ctest (its output also in DIR/ctest.log).
-# Stops at the first build that fails; a build that does not compile counts as
-# one failure. Ends with the line "N passed, N failed".
+# A build is DIR:CMAKE-ARGS[:ENV], both lists comma-separated; ENV is set for
+# its ctest only. Stops at the first build that fails; a build that does not
+# compile counts as one failure. Ends with the line "N passed, N failed".
 define run_tests
 passed=0; failed=0; \
 for spec in $(1); do \
-  dir=$${spec%%:*}; args=$${spec#*:}; args=$${args//,/ }; \
+  dir=$${spec%%:*}; rest=$${spec#*:}; args=$${rest%%:*}; args=$${args//,/ }; \
+  env=; [[ $$rest == *:* ]] && env=$${rest#*:} && env=$${env//,/ }; \
   echo "==== $$dir: build ===="; \
   if ! $(call cmake_build,$$dir,$$args); then \
     echo "==== $$dir: build failed ===="; failed=$$((failed + 1)); break; \
   fi; \
   echo "==== $$dir: ctest ===="; \
-  (cd $$dir && $(CTEST) $(CTEST_FLAGS)) 2>&1 | tee $$dir/ctest.log; status=$$?; \
+  (cd $$dir && env $$env $(CTEST) $(CTEST_FLAGS)) 2>&1 | tee $$dir/ctest.log; status=$$?; \
   line=$$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' $$dir/ctest.log | tail -n 1); \
   if [[ $$line =~ ([0-9]+)\ tests?\ failed\ out\ of\ ([0-9]+) ]]; then \
     f=$${BASH_REMATCH[1]}; t=$${BASH_REMATCH[2]}; \
@@ -72,8 +78,10 @@ echo "$$passed passed, $$failed failed"; \
 [ $$failed -eq 0 ]
 endef
 
+# The chaos build runs with 4 workers: more than CI's 2 CPUs, so that the
+# kernel preempts them anywhere too.
 test:
-	@$(call run_tests,$(BUILD):$(RELEASE_ARGS) $(BUILD_ASAN):$(ASAN_ARGS) $(BUILD_TSAN):$(TSAN_ARGS))
+	@$(call run_tests,$(BUILD):$(RELEASE_ARGS) $(BUILD_ASAN):$(ASAN_ARGS) $(BUILD_TSAN):$(TSAN_ARGS) $(BUILD_CHAOS):$(CHAOS_ARGS):GOC_MAXPROCS=4)
 
 test-fast:
 	@$(call run_tests,$(BUILD):$(RELEASE_ARGS))
@@ -85,6 +93,12 @@ race:
 # gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user).
 test-aarch64:
 	@$(call run_tests,$(BUILD_AARCH64):$(AARCH64_ARGS))
+
+# The optimised build with schedule perturbation (src/chaos.c) alone: the
+# runtime's race windows held open at random, with more workers than CPUs
+# (GOC_MAXPROCS, default 8). GOC_CHAOS=N: a point acts 1 time in N (8).
+test-chaos:
+	@$(call run_tests,$(BUILD_CHAOS):$(CHAOS_ARGS):GOC_MAXPROCS=$${GOC_MAXPROCS:-8})
 
 demo: all
 	@bash examples/demo.sh $(BUILD)
@@ -108,4 +122,4 @@ install:
 	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_AARCH64)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_AARCH64) $(BUILD_CHAOS)

@@ -342,6 +342,7 @@ void goc__chan_wake(goc_sudog *sg, bool success)
 {
     goc_g *g = sg->g;
     sg->success = success;
+    GOC_CHAOS_POINT();
     g->param = sg;
     goc__ready(g);
 }
@@ -498,8 +499,10 @@ int goc_chan_try_recv(goc_chan *c, void *out)
      * wants (a poll of ctx.Done() once cancelled), as chanrecv's fast
      * path answers it. */
     if (likely(c && goc__chan_empty(c))) {
+        GOC_CHAOS_POINT();
         if (likely(!atomic_load_explicit(&c->closed, memory_order_acquire)))
             return -EAGAIN;
+        GOC_CHAOS_POINT();
         if (!out && goc__chan_empty(c)) {
             goc__race_acquire(c);
             return GOC_CHAN_CLOSED;

@@ -85,6 +85,7 @@ static inline bool goc__chan_lock_fast(void)
         return false;
     if (likely(mt == GOC_CHAN_MT_NONE) && goc__getp()) {
         atomic_store_explicit(&goc__chan_cs, 1, memory_order_relaxed);
+        GOC_CHAOS_POINT();
         atomic_signal_fence(memory_order_seq_cst);
         if (likely(atomic_load_explicit(&goc__chan_mt, memory_order_relaxed) ==
                    GOC_CHAN_MT_NONE))
@@ -161,7 +162,10 @@ static inline bool goc__chan_empty(struct goc_chan *c)
  * the sender's purposes). */
 static inline bool goc__chan_nbsend_blocks(struct goc_chan *c)
 {
-    return !atomic_load_explicit(&c->closed, memory_order_relaxed) && goc__chan_full(c);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed))
+        return false;
+    GOC_CHAOS_POINT();
+    return goc__chan_full(c);
 }
 
 /* A non-blocking receive would block: empty, then not closed (the acquire
@@ -169,7 +173,10 @@ static inline bool goc__chan_nbsend_blocks(struct goc_chan *c)
  * closed, so "empty and open" held at the first read). */
 static inline bool goc__chan_nbrecv_blocks(struct goc_chan *c)
 {
-    return goc__chan_empty(c) && !atomic_load_explicit(&c->closed, memory_order_acquire);
+    if (!goc__chan_empty(c))
+        return false;
+    GOC_CHAOS_POINT();
+    return !atomic_load_explicit(&c->closed, memory_order_acquire);
 }
 
 static inline char *goc__chanbuf(struct goc_chan *c, size_t i) { return c->buf + i * c->elemsize; }

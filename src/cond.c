@@ -73,6 +73,7 @@ static void notify_wait(goc_cond *c, uint32_t t)
 void goc_cond_wait(goc_cond *c)
 {
     uint32_t t = __atomic_fetch_add(&c->wait, 1, __ATOMIC_ACQ_REL);
+    GOC_CHAOS_POINT(); /* a signal may take our ticket before we queue */
     if (c->L)
         goc_mutex_unlock(c->L);
     else

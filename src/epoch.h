@@ -49,7 +49,9 @@ static inline uint32_t goc__epoch_enter(_Atomic uint64_t *epoch, goc__epoch_coun
 {
     for (;;) {
         uint64_t e = atomic_load_explicit(epoch, memory_order_seq_cst);
+        GOC_CHAOS_POINT(); /* the epoch may advance past e */
         atomic_fetch_add_explicit(&c->n[e & 1], 1, memory_order_seq_cst);
+        GOC_CHAOS_POINT();
         if (likely(atomic_load_explicit(epoch, memory_order_seq_cst) == e))
             return (uint32_t)(e & 1);
         atomic_fetch_sub_explicit(&c->n[e & 1], 1, memory_order_relaxed);

@@ -59,6 +59,15 @@ static inline void goc__cpu_relax(void)
  * loads, examples/races/reorder.c reads 0 twice there. It does order the
  * exchange. */
 
+/* A schedule perturbation point (chaos.c): nothing unless built with
+ * GOC_CHAOS, where it may hold the thread for a while at random. */
+#if GOC_CHAOS
+GOC_INTERNAL void goc__chaos(void);
+#define GOC_CHAOS_POINT() goc__chaos()
+#else
+#define GOC_CHAOS_POINT() ((void)0)
+#endif
+
 /* A spin lock for the runtime's short critical sections (the scheduler's,
  * a channel's, a semaphore's): never held across a park or a system call
  * that blocks. A test-and-set whose waiters back off exponentially and soon
@@ -70,6 +79,7 @@ typedef struct { _Atomic uint32_t v; } goc_spinlock;
 GOC_INTERNAL void goc__spin_lock_wait(goc_spinlock *l);
 static inline void goc__spin_lock(goc_spinlock *l)
 {
+    GOC_CHAOS_POINT();
     /* The taking exchange stays inline even when contended, so that code
      * TSan instruments (tests' fakes) sees the acquire it pairs with. */
     while (unlikely(atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
@@ -81,12 +91,14 @@ static inline void goc__spin_lock(goc_spinlock *l)
 GOC_INTERNAL void goc__spin_lock_wait_long(goc_spinlock *l);
 static inline void goc__spin_lock_long(goc_spinlock *l)
 {
+    GOC_CHAOS_POINT();
     while (unlikely(atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
         goc__spin_lock_wait_long(l);
 }
 /* goc__spin_lock that tells whether it had to wait for another holder. */
 static inline bool goc__spin_lock_contended(goc_spinlock *l)
 {
+    GOC_CHAOS_POINT();
     if (likely(!atomic_exchange_explicit(&l->v, 1, memory_order_acquire)))
         return false;
     goc__spin_lock(l);
@@ -94,12 +106,14 @@ static inline bool goc__spin_lock_contended(goc_spinlock *l)
 }
 static inline bool goc__spin_trylock(goc_spinlock *l)
 {
+    GOC_CHAOS_POINT();
     return !atomic_load_explicit(&l->v, memory_order_relaxed) &&
            !atomic_exchange_explicit(&l->v, 1, memory_order_acquire);
 }
 static inline void goc__spin_unlock(goc_spinlock *l)
 {
     atomic_store_explicit(&l->v, 0, memory_order_release);
+    GOC_CHAOS_POINT();
 }
 
 enum {

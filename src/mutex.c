@@ -103,6 +103,7 @@ static inline int32_t load_state(goc_mutex *m)
 
 static inline bool cas_state(goc_mutex *m, int32_t *old, int32_t new)
 {
+    GOC_CHAOS_POINT(); /* the state read may go stale */
     return __atomic_compare_exchange_n(&m->state, old, new, false, __ATOMIC_ACQ_REL,
                                        __ATOMIC_RELAXED);
 }
@@ -157,6 +158,7 @@ static void make_shared(goc_mutex *m)
                                      __ATOMIC_RELAXED) ||
         !plain_unlock)
         return;
+    GOC_CHAOS_POINT(); /* a plain unlock may run now */
     goc__os_membarrier();
     /* A plain unlock before the barrier may have missed us: if the mutex
      * is free with nobody awake, wake a waiter (perhaps ourselves: the
@@ -252,9 +254,11 @@ static int lock_slow(goc_mutex *m, goc_ctx *ctx)
         if (!(old & (LOCKED | STARVING)))
             break; /* taken with the CAS */
         /* Counted as a waiter. */
+        GOC_CHAOS_POINT(); /* an unlock may run before we are seen */
         if (unlikely(!__atomic_load_n(&m->shared, __ATOMIC_RELAXED)))
             make_shared(m);
         /* A waiter that has waited before queues at the front. */
+        GOC_CHAOS_POINT(); /* counted, not yet queued on the semaphore */
         bool lifo = wait_start != 0;
         if (wait_start == 0)
             wait_start = goc__nanotime();
@@ -354,6 +358,7 @@ static inline void unlock_plain(goc_mutex *m)
     if (unlikely(!__atomic_load_n(locked, __ATOMIC_RELAXED)))
         goc__fatal("sync: unlock of unlocked mutex");
     __atomic_store_n(locked, 0, __ATOMIC_RELEASE);
+    GOC_CHAOS_POINT(); /* a waiter may count itself and flip shared now */
     /* Program order from here on is what a waiter's membarrier pairs with:
      * keep the compiler from hoisting the load above the store. Only
      * shared is read (a load of the state word, which the byte store
@@ -377,8 +382,10 @@ void goc_mutex_unlock(goc_mutex *m)
         return;
     }
     int32_t new = __atomic_sub_fetch(&m->state, LOCKED, __ATOMIC_RELEASE);
-    if (unlikely(new != 0))
+    if (unlikely(new != 0)) {
+        GOC_CHAOS_POINT(); /* unlocked: others may take it before we wake one */
         unlock_slow(m, new);
+    }
 }
 
 /* sync_can_spin for rwmutex.c, which spins a pause at a time. */

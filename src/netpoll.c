@@ -226,6 +226,7 @@ static bool commit_wait(goc_g *g, void *arg)
     (void)g;
     struct waiter *w = arg;
     int waiting = W_WAITING;
+    GOC_CHAOS_POINT(); /* the fd may become ready, or its deadline pass */
     return atomic_compare_exchange_strong_explicit(&w->state, &waiting, W_PARKED,
                                                    memory_order_acq_rel, memory_order_acquire);
 }

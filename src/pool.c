@@ -134,9 +134,11 @@ void *goc_pool_get(goc_pool *p)
     void *x;
     if (likely(ls->plain) && me < ls->n - 1) {
         atomic_store_explicit(&l->busy, 1, memory_order_relaxed);
+        GOC_CHAOS_POINT(); /* a trim may begin now */
         atomic_signal_fence(memory_order_seq_cst);
         if (likely(!atomic_load_explicit(&ls->trimming, memory_order_relaxed))) {
             x = atomic_load_explicit(&l->private, memory_order_relaxed);
+            GOC_CHAOS_POINT();
             if (x)
                 atomic_store_explicit(&l->private, NULL, memory_order_relaxed);
             atomic_store_explicit(&l->busy, 0, memory_order_release);

@@ -148,6 +148,7 @@ static bool slot_release(goc_p *p, goc_rwmutex *rw)
 {
     if (!slot_clear(p, rw))
         return false;
+    GOC_CHAOS_POINT();
     if (unlikely(__atomic_load_n(&rw->reader_count, SC) < 0))
         wake_writer(rw);
     return true;
@@ -158,6 +159,7 @@ static bool slot_release(goc_p *p, goc_rwmutex *rw)
  * going off. */
 static bool slot_settle(goc_p *p, int k, goc_rwmutex *rw)
 {
+    GOC_CHAOS_POINT(); /* a writer may announce itself and scan now */
     if (likely(__atomic_load_n(&rw->reader_count, SC) >= 0 && !__atomic_load_n(&rw->nobias, SC))) {
         atomic_store_explicit(&p->rslot[k], (uintptr_t)rw, memory_order_relaxed);
         return true;
@@ -357,6 +359,7 @@ static bool writer_park(goc_g *g, void *arg)
 {
     goc_rwmutex *rw = arg;
     (void)__atomic_exchange_n(&rw->writer_slots, g, SC); /* a Dekker store (internal.h) */
+    GOC_CHAOS_POINT();
     if (slots_hold(rw))
         return true;
     return __atomic_exchange_n(&rw->writer_slots, NULL, SC) != g;
@@ -391,6 +394,7 @@ void goc_rwmutex_lock(goc_rwmutex *rw)
     goc_mutex_lock(&rw->w);
     /* Announce to readers there is a pending writer. */
     int32_t r = __atomic_sub_fetch(&rw->reader_count, MAX_READERS, SC) + MAX_READERS;
+    GOC_CHAOS_POINT();
     /* Then look at the slots' switch, on a line now ours. Turning them off
      * after the announcement is sound: a reader that fills a slot after
      * this writer's scan has begun sees reader_count < 0. */

@@ -218,6 +218,7 @@ static inline bool st_enter(goc_p *p)
     if (!atomic_load_explicit(&sched.single, memory_order_relaxed))
         return false;
     atomic_store_explicit(&p->st_op, 1, memory_order_relaxed);
+    GOC_CHAOS_POINT(); /* the monitor may start a spare P now */
     atomic_signal_fence(memory_order_seq_cst);
     if (likely(atomic_load_explicit(&sched.single, memory_order_relaxed)))
         return true;
@@ -524,6 +525,7 @@ static goc_g *runq_steal(goc_p *p, goc_p *victim, bool take_runnext)
                                             memory_order_relaxed);
             atomic_store_explicit(&p->runq[(t + i) % RUNQ_SIZE], g, memory_order_relaxed);
         }
+        GOC_CHAOS_POINT(); /* the victim may run or give away what we copied */
         if (atomic_compare_exchange_strong_explicit(&victim->runqhead, &h, h + n,
                                                     memory_order_acq_rel, memory_order_relaxed)) {
             n--;
@@ -683,6 +685,7 @@ static inline __attribute__((always_inline)) void post_switch(goc_p *p)
              * runs in this P's own unlock fiber, which acquires what the G
              * released as it parked. (Not in the G's fiber: once the lock
              * drops the G may already run on another thread.) */
+            GOC_CHAOS_POINT(); /* g is off its stack, not yet unlocked */
             void *here = goc__race_fiber_current();
             goc__race_fiber_switch(p->unlock_fiber);
             goc__race_acquire((char *)g + 1);
@@ -862,6 +865,7 @@ void *goc__park(bool (*unlock)(goc_g *g, void *arg), void *arg, const char *reas
     p->prev_action = PREV_PARK;
     p->park_unlock = unlock;
     p->park_arg = arg;
+    GOC_CHAOS_POINT();
     schedule_from(p, g);
     goc__race_acquire(g);
     return g->param;
@@ -878,6 +882,7 @@ static inline void g_make_runnable(goc_g *g)
 
 void goc__ready(goc_g *g)
 {
+    GOC_CHAOS_POINT();
     goc__race_release(g);
     if (g->flags & G_THREAD) {
         goc__thread_outside_inc();
@@ -1266,6 +1271,7 @@ static goc_g *findrunnable(goc_p *p)
 
         /* p is on the idle list: a timer added from here on finds it there
          * (goc__sched_timer_added); one added before is in timer0. */
+        GOC_CHAOS_POINT();
         atomic_thread_fence(memory_order_seq_cst);
         int64_t deadline = goc__timers_next();
         if (pl && pl->next_deadline) {
@@ -1280,6 +1286,7 @@ static goc_g *findrunnable(goc_p *p)
         }
         /* The fence above also orders our idle flag before this look at
          * the inbox (against goc__ready_io's push, fence, look at idle). */
+        GOC_CHAOS_POINT();
         if (!atomic_load_explicit(&p->inbox, memory_order_relaxed))
             idle_sleep(p, deadline);
 

@@ -42,6 +42,7 @@ void goc_waitgroup_add(goc_waitgroup *wg, int delta)
         return;
     /* Counter is zero and there are waiters: nobody may touch the state
      * now but us. */
+    GOC_CHAOS_POINT();
     if (__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE) != state)
         goc_panic("sync: WaitGroup misuse: Add called concurrently with Wait");
     __atomic_store_n(&wg->state, 0, __ATOMIC_RELEASE);
@@ -58,9 +59,11 @@ void goc_waitgroup_wait(goc_waitgroup *wg)
             goc__race_acquire(wg);
             return;
         }
+        GOC_CHAOS_POINT(); /* the count may reach zero before we add ourselves */
         if (__atomic_compare_exchange_n(&wg->state, &state, state + 1, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
             goc__semacquire(&wg->q, "sync.WaitGroup.Wait");
+            GOC_CHAOS_POINT(); /* woken: between the last Done and the reuse check */
             if (__atomic_load_n(&wg->state, __ATOMIC_ACQUIRE) != 0)
                 goc_panic("sync: WaitGroup is reused before previous Wait has returned");
             goc__race_acquire(wg);

@@ -4,6 +4,9 @@
  * (fifo, sieve1, goroutines, nonblock, select, doubleselect, zerosize) and
  * test/closedchan.go; then a many-producer many-consumer stress with close,
  * plain threads, nil channels, and the misuse panics (in child processes).
+ * TestNonblockRecvRace and its mirror (a value sent then the channel
+ * closed under a polling receiver) go through every form of non-blocking
+ * receive, each of which has its own lock-free path.
  *
  * Runs under goc_main: every test runs in goroutine 1. Where Go sleeps to
  * give a goroutine the chance to do something it must not, these tests
@@ -235,15 +238,40 @@ TEST(TestChan)
 
 struct nbrr {
     goc_chan *c;
+    int form; /* which non-blocking receive: see nbrecv */
     atomic_int failed;
     goc_waitgroup wg;
 };
 
+/* A non-blocking receive in each of its forms, which take different
+ * lock-free paths: goc_select's inlined try form, the goc_select function
+ * itself, and goc_chan_try_recv with and without somewhere to put the
+ * value. Returns the goc_chan_try_recv answer (-EAGAIN: not ready). */
+static int nbrecv(goc_chan *c, int form)
+{
+    int v;
+    goc_select_case sc[] = {GOC_RECV_CASE(c, form == 0 ? NULL : &v)};
+    switch (form) {
+    case 0:
+        return goc_select(sc, 1, true) == GOC_SELECT_DEFAULT ? -EAGAIN
+               : sc[0].ok                                   ? GOC_CHAN_OK
+                                                            : GOC_CHAN_CLOSED;
+    case 1:
+        return (goc_select)(sc, 1, true) == GOC_SELECT_DEFAULT ? -EAGAIN
+               : sc[0].ok                                     ? GOC_CHAN_OK
+                                                              : GOC_CHAN_CLOSED;
+    case 2:
+        return goc_chan_try_recv(c, NULL);
+    default:
+        return goc_chan_try_recv(c, &v);
+    }
+}
+#define NBRECV_FORMS 4
+
 static void nbrr_body(void *arg)
 {
     struct nbrr *s = arg;
-    goc_select_case sc[] = {GOC_RECV_CASE(s->c, NULL)};
-    if (goc_select(sc, 1, true) == GOC_SELECT_DEFAULT)
+    if (nbrecv(s->c, s->form) == -EAGAIN)
         atomic_store(&s->failed, 1);
     goc_waitgroup_done(&s->wg);
 }
@@ -327,6 +355,7 @@ TEST(TestNonblockRecvRace)
     goc_waitgroup_init(&s.wg);
     for (int i = 0; i < n && !atomic_load(&s.failed); i++) {
         s.c = make_int_chan(1);
+        s.form = i % NBRECV_FORMS;
         GOC_CHAN_SEND(s.c, int, 1);
         goc_waitgroup_add(&s.wg, 1);
         goc_go(nbrr_body, &s);
@@ -336,6 +365,42 @@ TEST(TestNonblockRecvRace)
         goc_chan_release(s.c);
     }
     CHECK(!atomic_load(&s.failed)); /* "chan is not ready" */
+}
+
+/* The other order: a value sent, then the channel closed, while a
+ * receiver polls it without blocking. The first answer that is not "not
+ * ready" must be the value (a closed channel gives what it holds first),
+ * then "closed": a poll that read the channel empty, then closed, must
+ * look again before it says closed, or the value is skipped. */
+/* c: the sender's own reference, released once its close returns. */
+static void nbsc_sender(void *arg)
+{
+    goc_chan *c = arg;
+    GOC_CHAN_SEND(c, int, 1);
+    goc_chan_close(c);
+    goc_chan_release(c);
+}
+
+TEST(nonblock_recv_value_before_closed)
+{
+    int n = SCALE(10000), skipped = 0;
+    for (int i = 0; i < n; i++) {
+        goc_chan *c = make_int_chan(i % 2);
+        int form = i / 2 % NBRECV_FORMS;
+        goc_chan_retain(c);
+        goc_go(nbsc_sender, c);
+        int r;
+        while ((r = nbrecv(c, form)) == -EAGAIN)
+            goc_yield();
+        if (r != GOC_CHAN_OK)
+            skipped++;
+        /* Closed from now on, and drained. */
+        CHECK(goc_chan_recv(c, NULL) == false);
+        goc_chan_release(c);
+    }
+    if (skipped)
+        fprintf(stderr, "the value was skipped in %d of %d rounds\n", skipped, n);
+    CHECK(skipped == 0);
 }
 
 /* ---- TestSelfSelect ---- */
@@ -1594,6 +1659,7 @@ static int run_all(int argc, char **argv)
     RUN(try_recv_after_close);
     RUN(select_one_case_both_forms);
     RUN(TestNonblockRecvRace);
+    RUN(nonblock_recv_value_before_closed);
     RUN(TestSelfSelect);
     RUN(TestSelectStress);
     RUN(TestSelectFairness);
