@@ -242,6 +242,7 @@ static bool try_ref(goc_ctx *c)
 {
     _Atomic int32_t *refs = refs_of(c);
     int32_t r = atomic_load_explicit(refs, memory_order_relaxed);
+    GOC_CHAOS_POINT(); /* the last reference may go now */
     while (r > 0)
         if (atomic_compare_exchange_weak_explicit(refs, &r, r + 1, memory_order_relaxed,
                                                   memory_order_relaxed))

@@ -473,6 +473,7 @@ static inline void *load_p(entry *e)
 
 static inline bool cas_p(entry *e, void **old, void *new)
 {
+    GOC_CHAOS_POINT(); /* *old, read before, may be stale by the CAS */
     goc__race_release(e);
     return atomic_compare_exchange_strong_explicit(&e->p, old, new, memory_order_seq_cst,
                                                    memory_order_seq_cst);
