@@ -21,12 +21,21 @@
  * time (to compare); GOC_CHAOS=N makes a point act once in N on average
  * (default 8).
  *
- * Without GOC_CHAOS the points compile to nothing and this file to no code.
+ * Order as well as timing: GOC_CHAOS_COIN() is a fair coin where the
+ * runtime may choose either of two orders that are both correct. A
+ * goroutine made ready goes to its P's run-next slot only on heads, so
+ * code that leans on who runs first after a wake-up or a go statement
+ * meets the other order too. Go's scheduler does this in its race mode,
+ * and so does goc's TSan build (make race), which has the coin without the
+ * points.
+ *
+ * Without GOC_CHAOS the points compile to nothing, and without GOC_CHAOS or
+ * TSan this file to no code.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
-#if GOC_CHAOS
+#if GOC_CHAOS || defined(GOC_SANITIZE_THREAD)
 #include <sched.h>
 #include <stdlib.h>
 #include <time.h>
@@ -56,6 +65,13 @@ static uint32_t chaos_rand(void)
     return (uint32_t)((x * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
+bool goc__chaos_coin(void)
+{
+    return chaos_setting() != UINT32_MAX && (chaos_rand() & 1);
+}
+#endif
+
+#if GOC_CHAOS
 void goc__chaos(void)
 {
     uint32_t every = chaos_setting();

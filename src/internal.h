@@ -59,13 +59,21 @@ static inline void goc__cpu_relax(void)
  * loads, examples/races/reorder.c reads 0 twice there. It does order the
  * exchange. */
 
-/* A schedule perturbation point (chaos.c): nothing unless built with
- * GOC_CHAOS, where it may hold the thread for a while at random. */
+/* Schedule perturbation (chaos.c). A point: nothing unless built with
+ * GOC_CHAOS, where it may hold the thread for a while at random. The coin:
+ * heads half the time in GOC_CHAOS and TSan builds (Go's race mode
+ * randomizes its scheduler the same way), always tails elsewhere. */
 #if GOC_CHAOS
 GOC_INTERNAL void goc__chaos(void);
 #define GOC_CHAOS_POINT() goc__chaos()
 #else
 #define GOC_CHAOS_POINT() ((void)0)
+#endif
+#if GOC_CHAOS || defined(GOC_SANITIZE_THREAD)
+GOC_INTERNAL bool goc__chaos_coin(void);
+#define GOC_CHAOS_COIN() goc__chaos_coin()
+#else
+#define GOC_CHAOS_COIN() false
 #endif
 
 /* A spin lock for the runtime's short critical sections (the scheduler's,

@@ -330,6 +330,8 @@ static bool runq_put_ring(goc_p *p, goc_g *g)
  * tail of the ring. */
 static void runq_put(goc_p *p, goc_g *g, bool next)
 {
+    if (next && GOC_CHAOS_COIN())
+        next = false; /* the other order (chaos.c) */
     if (next) {
         goc_g *old;
         if (st_enter(p)) {
