@@ -367,11 +367,6 @@ TEST(TestNonblockRecvRace)
     CHECK(!atomic_load(&s.failed)); /* "chan is not ready" */
 }
 
-/* The other order: a value sent, then the channel closed, while a
- * receiver polls it without blocking. The first answer that is not "not
- * ready" must be the value (a closed channel gives what it holds first),
- * then "closed": a poll that read the channel empty, then closed, must
- * look again before it says closed, or the value is skipped. */
 /* c: the sender's own reference, released once its close returns. */
 static void nbsc_sender(void *arg)
 {
@@ -381,6 +376,11 @@ static void nbsc_sender(void *arg)
     goc_chan_release(c);
 }
 
+/* The other order: a value sent, then the channel closed, while a
+ * receiver polls it without blocking. The first answer that is not "not
+ * ready" must be the value (a closed channel gives what it holds first),
+ * then "closed": a poll that read the channel empty, then closed, must
+ * look again before it says closed, or the value is skipped. */
 TEST(nonblock_recv_value_before_closed)
 {
     int n = SCALE(10000), skipped = 0;
