@@ -22,7 +22,9 @@
  * Scheduling is cooperative. Fairness bounds, all per P: a G made ready by
  * another G runs next, but at most RUNNEXT_STREAK times in a row before the
  * ring's head runs; the ring is FIFO; the global queue is served at least
- * every 61 schedules.
+ * every 61 schedules. (In the chaos and TSan builds a G made ready takes
+ * the run-next slot only half the time, at random, as Go's race mode does:
+ * chaos.c.)
  *
  * Locking: sched.lock (a spin lock, never held across a park or a blocking
  * call) guards the global queue, the idle list and each P's idle fields, and
